@@ -1,0 +1,28 @@
+# Sourced by serve.sh and test.sh: installs the Debian packages Seen builds
+# and tests with, when any is missing (apt-get, as root or through sudo).
+SEEN_APT_PACKAGES=(
+  build-essential pkg-config clang libclang-dev cmake nasm
+  libsqlite3-dev
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
+  libswresample-dev libavfilter-dev libavdevice-dev
+  libheif-dev
+)
+SEEN_APT_TEST_PACKAGES=(libheif-examples postgresql ffmpeg)
+
+seen_sudo() { if [ "$(id -u)" -ne 0 ]; then sudo "$@"; else "$@"; fi; }
+
+seen_install_apt() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "==> installing: ${missing[*]}" >&2
+    seen_sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive seen_sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  command -v cargo >/dev/null || {
+    echo "cargo not found: install Rust (https://rustup.rs) first" >&2
+    return 1
+  }
+}

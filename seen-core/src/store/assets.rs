@@ -1,0 +1,627 @@
+//! Assets: one row per indexed file.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::{Store, now, on_read, on_write};
+use crate::error::{Error, Result};
+
+/// What kind of media an asset is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AssetKind {
+    /// A still image (including RAW).
+    Image,
+    /// A video.
+    Video,
+    /// Audio only.
+    Audio,
+}
+
+impl AssetKind {
+    /// The text stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssetKind::Image => "image",
+            AssetKind::Video => "video",
+            AssetKind::Audio => "audio",
+        }
+    }
+
+    fn from_db(s: &str) -> AssetKind {
+        match s {
+            "video" => AssetKind::Video,
+            "audio" => AssetKind::Audio,
+            _ => AssetKind::Image,
+        }
+    }
+}
+
+/// Everything the pipeline learned about one file, ready to be stored.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewAsset {
+    /// Id of the scan path the file lives under.
+    pub scan_path_id: i64,
+    /// Absolute path of the file.
+    pub path: String,
+    /// Lower-case extension without the dot.
+    pub ext: String,
+    /// MIME type.
+    pub mime: String,
+    /// Image, video or audio.
+    pub kind: Option<AssetKind>,
+    /// Size in bytes.
+    pub size: i64,
+    /// Modification time, nanoseconds since the epoch.
+    pub mtime_ns: i64,
+    /// Status-change time, nanoseconds since the epoch.
+    pub ctime_ns: i64,
+    /// SHA-256 of the content, lower-case hex.
+    pub sha256: Option<String>,
+    /// Displayed width (orientation applied).
+    pub width: Option<i64>,
+    /// Displayed height (orientation applied).
+    pub height: Option<i64>,
+    /// EXIF orientation 1..=8.
+    pub orientation: i64,
+    /// Capture time, unix seconds UTC.
+    pub date_taken: Option<i64>,
+    /// UTC offset of the capture time, minutes, when the file says.
+    pub date_taken_offset_min: Option<i64>,
+    /// Camera maker.
+    pub camera_make: Option<String>,
+    /// Camera model.
+    pub camera_model: Option<String>,
+    /// Lens model.
+    pub lens: Option<String>,
+    /// ISO speed.
+    pub iso: Option<i64>,
+    /// Aperture f-number.
+    pub fnumber: Option<f64>,
+    /// Exposure time in seconds.
+    pub exposure_s: Option<f64>,
+    /// Focal length in millimetres.
+    pub focal_length_mm: Option<f64>,
+    /// Latitude, degrees (north positive).
+    pub gps_lat: Option<f64>,
+    /// Longitude, degrees (east positive).
+    pub gps_lon: Option<f64>,
+    /// Altitude, metres.
+    pub gps_alt: Option<f64>,
+    /// Duration of video or audio, milliseconds.
+    pub duration_ms: Option<i64>,
+    /// Video codec name.
+    pub video_codec: Option<String>,
+    /// Audio codec name.
+    pub audio_codec: Option<String>,
+    /// Whether the file has an audio stream.
+    pub has_audio: bool,
+    /// Why the file could only be partly read, if it could not.
+    pub error: Option<String>,
+}
+
+/// An indexed file as stored.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Asset {
+    /// Stable id.
+    pub id: i64,
+    /// Id of the scan path it belongs to.
+    pub scan_path_id: i64,
+    /// Absolute path.
+    pub path: String,
+    /// Directory part of the path.
+    pub dirname: String,
+    /// File name part of the path.
+    pub filename: String,
+    /// Lower-case extension without the dot.
+    pub ext: String,
+    /// MIME type.
+    pub mime: String,
+    #[sqlx(try_from = "String")]
+    /// Image, video or audio.
+    pub kind: KindText,
+    /// Size in bytes.
+    pub size: i64,
+    /// Modification time, ns.
+    pub mtime_ns: i64,
+    /// Status-change time, ns.
+    pub ctime_ns: i64,
+    /// SHA-256 hex.
+    pub sha256: Option<String>,
+    /// Displayed width.
+    pub width: Option<i64>,
+    /// Displayed height.
+    pub height: Option<i64>,
+    /// EXIF orientation.
+    pub orientation: i64,
+    /// User rotation in degrees (0, 90, 180, 270), applied to derived images.
+    pub rotation: i64,
+    /// Capture time, unix seconds UTC.
+    pub date_taken: Option<i64>,
+    /// UTC offset of the capture time, minutes.
+    pub date_taken_offset_min: Option<i64>,
+    /// Camera maker.
+    pub camera_make: Option<String>,
+    /// Camera model.
+    pub camera_model: Option<String>,
+    /// Lens.
+    pub lens: Option<String>,
+    /// ISO speed.
+    pub iso: Option<i64>,
+    /// Aperture.
+    pub fnumber: Option<f64>,
+    /// Exposure time, s.
+    pub exposure_s: Option<f64>,
+    /// Focal length, mm.
+    pub focal_length_mm: Option<f64>,
+    /// Latitude.
+    pub gps_lat: Option<f64>,
+    /// Longitude.
+    pub gps_lon: Option<f64>,
+    /// Altitude.
+    pub gps_alt: Option<f64>,
+    /// Duration, ms.
+    pub duration_ms: Option<i64>,
+    /// Video codec.
+    pub video_codec: Option<String>,
+    /// Audio codec.
+    pub audio_codec: Option<String>,
+    /// Has an audio stream.
+    pub has_audio: bool,
+    /// Read problem, if any.
+    pub error: Option<String>,
+    /// 0 pending, 1 done, 2 failed.
+    pub thumb_state: i64,
+    /// 0 pending, 1 done, 2 failed.
+    pub preview_state: i64,
+    /// When face detection last ran on it.
+    pub faces_scanned_at: Option<i64>,
+    /// When it was first indexed.
+    pub indexed_at: i64,
+    /// When its row last changed.
+    pub updated_at: i64,
+}
+
+/// [`AssetKind`] as read from the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindText(pub AssetKind);
+
+impl From<String> for KindText {
+    fn from(s: String) -> Self {
+        KindText(AssetKind::from_db(&s))
+    }
+}
+
+impl Asset {
+    /// Image, video or audio.
+    pub fn kind(&self) -> AssetKind {
+        self.kind.0
+    }
+
+    /// Capture time as ISO 8601 UTC (`2023-01-15T10:30:00Z`).
+    pub fn date_taken_iso(&self) -> Option<String> {
+        self.date_taken
+            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+            .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+    }
+}
+
+/// The JSON shape of an asset, shared by every binding: the fields of the
+/// API document first, extras after.
+impl Serialize for Asset {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("Asset", 32)?;
+        m.serialize_field("id", &self.id)?;
+        m.serialize_field("path", &self.path)?;
+        m.serialize_field("filename", &self.filename)?;
+        m.serialize_field("mime", &self.mime)?;
+        m.serialize_field("size", &self.size)?;
+        m.serialize_field("mtime", &self.mtime_ns.div_euclid(1_000_000_000))?;
+        m.serialize_field("ctime", &self.ctime_ns.div_euclid(1_000_000_000))?;
+        m.serialize_field("sha256", &self.sha256)?;
+        m.serialize_field("width", &self.width)?;
+        m.serialize_field("height", &self.height)?;
+        m.serialize_field("camera_make", &self.camera_make)?;
+        m.serialize_field("camera_model", &self.camera_model)?;
+        m.serialize_field("date_taken", &self.date_taken_iso())?;
+        m.serialize_field("kind", &self.kind())?;
+        m.serialize_field("dirname", &self.dirname)?;
+        m.serialize_field("ext", &self.ext)?;
+        m.serialize_field("rotation", &self.rotation)?;
+        m.serialize_field("orientation", &self.orientation)?;
+        m.serialize_field("date_taken_offset_min", &self.date_taken_offset_min)?;
+        m.serialize_field("lens", &self.lens)?;
+        m.serialize_field("iso", &self.iso)?;
+        m.serialize_field("fnumber", &self.fnumber)?;
+        m.serialize_field("exposure", &self.exposure_s)?;
+        m.serialize_field("focal_length", &self.focal_length_mm)?;
+        m.serialize_field("gps_lat", &self.gps_lat)?;
+        m.serialize_field("gps_lon", &self.gps_lon)?;
+        m.serialize_field("gps_alt", &self.gps_alt)?;
+        m.serialize_field("duration_ms", &self.duration_ms)?;
+        m.serialize_field("video_codec", &self.video_codec)?;
+        m.serialize_field("audio_codec", &self.audio_codec)?;
+        m.serialize_field("has_audio", &self.has_audio)?;
+        m.serialize_field("error", &self.error)?;
+        m.end()
+    }
+}
+
+/// Fields `/assets` can sort by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortField {
+    /// Modification time (the default).
+    #[default]
+    Mtime,
+    /// Status-change time.
+    Ctime,
+    /// File size.
+    Size,
+    /// File name, case-insensitive.
+    Filename,
+    /// Capture time; assets without one come last.
+    DateTaken,
+}
+
+impl std::str::FromStr for SortField {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "mtime" => Ok(SortField::Mtime),
+            "ctime" => Ok(SortField::Ctime),
+            "size" => Ok(SortField::Size),
+            "filename" | "name" => Ok(SortField::Filename),
+            "date_taken" | "date" => Ok(SortField::DateTaken),
+            other => Err(Error::invalid(format!(
+                "sort must be one of mtime, ctime, size, filename, date_taken; not {other:?}"
+            ))),
+        }
+    }
+}
+
+impl SortField {
+    fn column(self) -> &'static str {
+        match self {
+            SortField::Mtime => "mtime_ns",
+            SortField::Ctime => "ctime_ns",
+            SortField::Size => "size",
+            SortField::Filename => "lower(filename)",
+            SortField::DateTaken => "date_taken",
+        }
+    }
+}
+
+/// Sort direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Order {
+    /// Smallest first.
+    Asc,
+    /// Largest first (the default).
+    #[default]
+    Desc,
+}
+
+impl std::str::FromStr for Order {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "asc" => Ok(Order::Asc),
+            "desc" => Ok(Order::Desc),
+            other => Err(Error::invalid(format!(
+                "order must be asc or desc, not {other:?}"
+            ))),
+        }
+    }
+}
+
+/// A page of the asset list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Rows to skip.
+    pub offset: i64,
+    /// Rows to return (1..=1000).
+    pub limit: i64,
+    /// Sort field.
+    pub sort: SortField,
+    /// Sort direction.
+    pub order: Order,
+    /// Only assets showing this person.
+    pub person_id: Option<i64>,
+}
+
+impl Default for ListQuery {
+    fn default() -> Self {
+        ListQuery {
+            offset: 0,
+            limit: 200,
+            sort: SortField::Mtime,
+            order: Order::Desc,
+            person_id: None,
+        }
+    }
+}
+
+impl ListQuery {
+    /// Largest page size.
+    pub const MAX_LIMIT: i64 = 1000;
+
+    /// Reject negative offsets and limits outside 1..=1000.
+    pub fn validate(&self) -> Result<()> {
+        if self.offset < 0 {
+            return Err(Error::invalid("offset must not be negative"));
+        }
+        if self.limit < 1 || self.limit > Self::MAX_LIMIT {
+            return Err(Error::invalid(format!(
+                "limit must be within 1..={}",
+                Self::MAX_LIMIT
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// What a rescan needs to know about an indexed file to skip it unopened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AssetStat {
+    /// Asset id.
+    pub id: i64,
+    /// Size in bytes.
+    pub size: i64,
+    /// Modification time, ns.
+    pub mtime_ns: i64,
+}
+
+const ASSET_COLUMNS: &str = "id, scan_path_id, path, dirname, filename, ext, mime, kind, size, \
+    mtime_ns, ctime_ns, sha256, width, height, orientation, rotation, date_taken, \
+    date_taken_offset_min, camera_make, camera_model, lens, iso, fnumber, exposure_s, \
+    focal_length_mm, gps_lat, gps_lon, gps_alt, duration_ms, video_codec, audio_codec, \
+    has_audio, error, thumb_state, preview_state, faces_scanned_at, indexed_at, updated_at";
+
+const UPSERT_ASSET: &str = "INSERT INTO assets (scan_path_id, path, dirname, filename, ext, \
+    mime, kind, size, mtime_ns, ctime_ns, sha256, width, height, orientation, date_taken, \
+    date_taken_offset_min, camera_make, camera_model, lens, iso, fnumber, exposure_s, \
+    focal_length_mm, gps_lat, gps_lon, gps_alt, duration_ms, video_codec, audio_codec, \
+    has_audio, error, thumb_state, preview_state, indexed_at, updated_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+    $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, 0, 0, $32, $32) \
+    ON CONFLICT (path) DO UPDATE SET scan_path_id = excluded.scan_path_id, \
+    dirname = excluded.dirname, filename = excluded.filename, ext = excluded.ext, \
+    mime = excluded.mime, kind = excluded.kind, size = excluded.size, \
+    mtime_ns = excluded.mtime_ns, ctime_ns = excluded.ctime_ns, sha256 = excluded.sha256, \
+    width = excluded.width, height = excluded.height, orientation = excluded.orientation, \
+    date_taken = excluded.date_taken, date_taken_offset_min = excluded.date_taken_offset_min, \
+    camera_make = excluded.camera_make, camera_model = excluded.camera_model, \
+    lens = excluded.lens, iso = excluded.iso, fnumber = excluded.fnumber, \
+    exposure_s = excluded.exposure_s, focal_length_mm = excluded.focal_length_mm, \
+    gps_lat = excluded.gps_lat, gps_lon = excluded.gps_lon, gps_alt = excluded.gps_alt, \
+    duration_ms = excluded.duration_ms, video_codec = excluded.video_codec, \
+    audio_codec = excluded.audio_codec, has_audio = excluded.has_audio, \
+    error = excluded.error, thumb_state = 0, preview_state = 0, \
+    faces_scanned_at = NULL, updated_at = excluded.updated_at \
+    RETURNING id";
+
+/// Split an absolute path into (dirname, filename).
+pub(crate) fn split_path(path: &str) -> (&str, &str) {
+    match path.rfind('/') {
+        Some(0) => ("/", &path[1..]),
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => ("", path),
+    }
+}
+
+impl Store {
+    /// Insert or update (by path) a batch of assets in one transaction;
+    /// returns their ids in input order. A changed file gets its derived
+    /// images and faces redone; its id, rotation and album links stay.
+    pub async fn upsert_assets(&self, batch: &[NewAsset]) -> Result<Vec<i64>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let t = now();
+        on_write!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let mut ids = Vec::with_capacity(batch.len());
+            for a in batch {
+                let (dirname, filename) = split_path(&a.path);
+                let kind = a.kind.unwrap_or(AssetKind::Image).as_str();
+                let id: i64 = sqlx::query_scalar(UPSERT_ASSET)
+                    .bind(a.scan_path_id)
+                    .bind(&a.path)
+                    .bind(dirname)
+                    .bind(filename)
+                    .bind(&a.ext)
+                    .bind(&a.mime)
+                    .bind(kind)
+                    .bind(a.size)
+                    .bind(a.mtime_ns)
+                    .bind(a.ctime_ns)
+                    .bind(&a.sha256)
+                    .bind(a.width)
+                    .bind(a.height)
+                    .bind(a.orientation)
+                    .bind(a.date_taken)
+                    .bind(a.date_taken_offset_min)
+                    .bind(&a.camera_make)
+                    .bind(&a.camera_model)
+                    .bind(&a.lens)
+                    .bind(a.iso)
+                    .bind(a.fnumber)
+                    .bind(a.exposure_s)
+                    .bind(a.focal_length_mm)
+                    .bind(a.gps_lat)
+                    .bind(a.gps_lon)
+                    .bind(a.gps_alt)
+                    .bind(a.duration_ms)
+                    .bind(&a.video_codec)
+                    .bind(&a.audio_codec)
+                    .bind(a.has_audio)
+                    .bind(&a.error)
+                    .bind(t)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                ids.push(id);
+            }
+            tx.commit().await?;
+            Ok(ids)
+        })
+    }
+
+    /// One asset by id.
+    pub async fn asset(&self, id: i64) -> Result<Asset> {
+        let sql = format!("SELECT {ASSET_COLUMNS} FROM assets WHERE id = $1");
+        on_read!(self, |pool| {
+            sqlx::query_as::<_, Asset>(&sql)
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+                .ok_or_else(|| Error::not_found(format!("asset {id}")))
+        })
+    }
+
+    /// One asset by path, if indexed.
+    pub async fn asset_by_path(&self, path: &str) -> Result<Option<Asset>> {
+        let sql = format!("SELECT {ASSET_COLUMNS} FROM assets WHERE path = $1");
+        on_read!(self, |pool| {
+            Ok(sqlx::query_as::<_, Asset>(&sql)
+                .bind(path)
+                .fetch_optional(pool)
+                .await?)
+        })
+    }
+
+    /// A page of assets in the requested order.
+    pub async fn list_assets(&self, q: &ListQuery) -> Result<Vec<Asset>> {
+        q.validate()?;
+        let dir = match q.order {
+            Order::Asc => "ASC",
+            Order::Desc => "DESC",
+        };
+        let filter = if q.person_id.is_some() {
+            "WHERE id IN (SELECT asset_id FROM faces WHERE person_id = $3)"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {ASSET_COLUMNS} FROM assets {filter} ORDER BY {col} {dir} NULLS LAST, \
+             id {dir} LIMIT $1 OFFSET $2",
+            col = q.sort.column()
+        );
+        on_read!(self, |pool| {
+            let mut query = sqlx::query_as::<_, Asset>(&sql)
+                .bind(q.limit)
+                .bind(q.offset);
+            if let Some(p) = q.person_id {
+                query = query.bind(p);
+            }
+            Ok(query.fetch_all(pool).await?)
+        })
+    }
+
+    /// Number of indexed assets.
+    pub async fn count_assets(&self) -> Result<i64> {
+        on_read!(self, |pool| {
+            Ok(sqlx::query_scalar("SELECT COUNT(*) FROM assets")
+                .fetch_one(pool)
+                .await?)
+        })
+    }
+
+    /// Size and mtime of every indexed file directly inside `dirname`, keyed
+    /// by path: one query per directory lets a rescan skip unchanged files.
+    pub async fn stats_in_dir(&self, dirname: &str) -> Result<HashMap<String, AssetStat>> {
+        let rows: Vec<(i64, String, i64, i64)> = on_read!(self, |pool| {
+            sqlx::query_as("SELECT id, path, size, mtime_ns FROM assets WHERE dirname = $1")
+                .bind(dirname)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(id, path, size, mtime_ns)| (path, AssetStat { id, size, mtime_ns }))
+            .collect())
+    }
+
+    /// Ids of the assets with this content hash.
+    pub async fn assets_with_sha256(&self, sha256: &str) -> Result<Vec<i64>> {
+        on_read!(self, |pool| {
+            Ok(
+                sqlx::query_scalar("SELECT id FROM assets WHERE sha256 = $1 ORDER BY id")
+                    .bind(sha256)
+                    .fetch_all(pool)
+                    .await?,
+            )
+        })
+    }
+
+    /// Delete assets by id (their faces and album links go with them); returns
+    /// how many rows went. With `exclude`, their paths are remembered so later
+    /// scans do not add them back.
+    pub async fn delete_assets(&self, ids: &[i64], exclude: bool) -> Result<u64> {
+        let t = now();
+        on_write!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let mut deleted = 0;
+            for id in ids {
+                let path: Option<String> =
+                    sqlx::query_scalar("DELETE FROM assets WHERE id = $1 RETURNING path")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if let Some(path) = path {
+                    deleted += 1;
+                    if exclude {
+                        sqlx::query(
+                            "INSERT INTO excluded_paths (path, excluded_at) VALUES ($1, $2) \
+                             ON CONFLICT (path) DO NOTHING",
+                        )
+                        .bind(&path)
+                        .bind(t)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+            }
+            tx.commit().await?;
+            Ok(deleted)
+        })
+    }
+
+    /// Whether `path` was removed from the index on purpose.
+    pub async fn is_excluded(&self, path: &str) -> Result<bool> {
+        on_read!(self, |pool| {
+            let hits: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM excluded_paths WHERE path = $1")
+                    .bind(path)
+                    .fetch_one(pool)
+                    .await?;
+            Ok(hits > 0)
+        })
+    }
+
+    /// Store the user's rotation (degrees: 0, 90, 180 or 270) and mark the
+    /// derived images for regeneration.
+    pub async fn set_rotation(&self, id: i64, rotation: i64) -> Result<()> {
+        if !matches!(rotation, 0 | 90 | 180 | 270) {
+            return Err(Error::invalid("rotation must be 0, 90, 180 or 270"));
+        }
+        let t = now();
+        let n = on_write!(self, |pool| {
+            sqlx::query(
+                "UPDATE assets SET rotation = $1, thumb_state = 0, preview_state = 0, \
+                 updated_at = $2 WHERE id = $3",
+            )
+            .bind(rotation)
+            .bind(t)
+            .bind(id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        if n == 0 {
+            return Err(Error::not_found(format!("asset {id}")));
+        }
+        Ok(())
+    }
+}

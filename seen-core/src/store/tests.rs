@@ -1,0 +1,437 @@
+//! Store tests. Every test body runs against SQLite and against Postgres
+//! (the database named by `SEEN_TEST_POSTGRES_URL`, one fresh database per test).
+
+use super::*;
+
+async fn sqlite_store() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("seen.db").display());
+    (Store::open(&url, 4).await.unwrap(), dir)
+}
+
+async fn postgres_store() -> Option<Store> {
+    let url = seen_testkit::fresh_postgres_url().await?;
+    Some(Store::open(&url, 8).await.unwrap())
+}
+
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let (store, _dir) = super::sqlite_store().await;
+                    assert_eq!(store.backend(), super::Backend::SQLite);
+                    super::$name(store).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(store) = super::postgres_store().await {
+                        assert_eq!(store.backend(), super::Backend::Postgres);
+                        super::$name(store).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+both_backends!(
+    upsert_by_path_keeps_id_and_user_edits,
+    list_sorts_and_paginates,
+    deletes_cascade,
+    excluded_paths_are_remembered,
+    concurrent_writers_and_readers,
+    albums_hold_existing_assets_only,
+);
+
+fn asset(scan_path_id: i64, path: &str, size: i64, mtime_s: i64) -> NewAsset {
+    NewAsset {
+        scan_path_id,
+        path: path.to_string(),
+        ext: path.rsplit('.').next().unwrap().to_lowercase(),
+        mime: "image/jpeg".into(),
+        kind: Some(AssetKind::Image),
+        size,
+        mtime_ns: mtime_s * 1_000_000_000,
+        ctime_ns: (mtime_s + 5) * 1_000_000_000,
+        sha256: Some(format!("{:064x}", size)),
+        orientation: 1,
+        ..NewAsset::default()
+    }
+}
+
+async fn upsert_by_path_keeps_id_and_user_edits(store: Store) {
+    let root = store.add_scan_path("/photos", true).await.unwrap();
+    assert_eq!(
+        store.add_scan_path("/photos", true).await.unwrap().id,
+        root.id
+    );
+    let mut a = asset(root.id, "/photos/2023/Party ünï.JPG", 100, 1_700_000_000);
+    a.camera_make = Some("Canon".into());
+    a.date_taken = Some(1_673_778_600);
+    a.date_taken_offset_min = Some(60);
+    a.gps_lat = Some(48.8584);
+    a.width = Some(4000);
+    a.height = Some(3000);
+    let ids = store
+        .upsert_assets(&[a.clone(), asset(root.id, "/photos/b.png", 5, 1)])
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+    let got = store.asset(ids[0]).await.unwrap();
+    assert_eq!(got.dirname, "/photos/2023");
+    assert_eq!(got.filename, "Party ünï.JPG");
+    assert_eq!(got.ext, "jpg");
+    assert_eq!(got.camera_make.as_deref(), Some("Canon"));
+    assert_eq!(got.gps_lat, Some(48.8584));
+    assert_eq!(
+        got.date_taken_iso().as_deref(),
+        Some("2023-01-15T10:30:00Z")
+    );
+    let json = serde_json::to_value(&got).unwrap();
+    assert_eq!(json["mtime"], 1_700_000_000);
+    assert_eq!(json["date_taken"], "2023-01-15T10:30:00Z");
+    assert_eq!(json["width"], 4000);
+
+    store.set_rotation(ids[0], 90).await.unwrap();
+    assert!(store.set_rotation(ids[0], 45).await.is_err());
+    assert!(matches!(
+        store.set_rotation(999_999, 90).await,
+        Err(Error::NotFound(_))
+    ));
+
+    // The file changed on disk: same path, so same id; the rotation stays.
+    a.size = 200;
+    a.camera_make = Some("Nikon".into());
+    let again = store.upsert_assets(&[a]).await.unwrap();
+    assert_eq!(again, vec![ids[0]]);
+    let got = store.asset(ids[0]).await.unwrap();
+    assert_eq!(got.size, 200);
+    assert_eq!(got.camera_make.as_deref(), Some("Nikon"));
+    assert_eq!(got.rotation, 90);
+    assert_eq!(got.thumb_state, 0);
+    assert_eq!(store.count_assets().await.unwrap(), 2);
+
+    let by_path = store
+        .asset_by_path("/photos/2023/Party ünï.JPG")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_path.id, ids[0]);
+    assert!(store.asset_by_path("/nope").await.unwrap().is_none());
+    assert!(matches!(store.asset(424242).await, Err(Error::NotFound(_))));
+
+    let stats = store.stats_in_dir("/photos").await.unwrap();
+    assert_eq!(stats.len(), 1);
+    assert_eq!(stats["/photos/b.png"].size, 5);
+    assert_eq!(stats["/photos/b.png"].mtime_ns, 1_000_000_000);
+}
+
+async fn list_sorts_and_paginates(store: Store) {
+    let root = store.add_scan_path("/p", false).await.unwrap();
+    // sizes, mtimes, ctimes and names each give a different order
+    let specs = [
+        ("/p/c.jpg", 30, 10, Some(300)),
+        ("/p/A.jpg", 10, 30, None),
+        ("/p/b.jpg", 20, 20, Some(100)),
+        ("/p/d.jpg", 40, 5, Some(200)),
+    ];
+    let batch: Vec<NewAsset> = specs
+        .iter()
+        .map(|(path, size, mtime, date)| {
+            let mut a = asset(root.id, path, *size, *mtime);
+            a.ctime_ns = (100 - mtime) * 1_000_000_000;
+            a.date_taken = *date;
+            a
+        })
+        .collect();
+    store.upsert_assets(&batch).await.unwrap();
+
+    let names = |v: Vec<Asset>| v.into_iter().map(|a| a.filename).collect::<Vec<_>>();
+    let list = |sort, order| {
+        let store = store.clone();
+        async move {
+            names(
+                store
+                    .list_assets(&ListQuery {
+                        sort,
+                        order,
+                        ..ListQuery::default()
+                    })
+                    .await
+                    .unwrap(),
+            )
+        }
+    };
+    use Order::*;
+    use SortField::*;
+    assert_eq!(
+        list(Mtime, Desc).await,
+        ["A.jpg", "b.jpg", "c.jpg", "d.jpg"]
+    );
+    assert_eq!(list(Mtime, Asc).await, ["d.jpg", "c.jpg", "b.jpg", "A.jpg"]);
+    assert_eq!(list(Ctime, Asc).await, ["A.jpg", "b.jpg", "c.jpg", "d.jpg"]);
+    assert_eq!(list(Size, Desc).await, ["d.jpg", "c.jpg", "b.jpg", "A.jpg"]);
+    assert_eq!(
+        list(Filename, Asc).await,
+        ["A.jpg", "b.jpg", "c.jpg", "d.jpg"]
+    );
+    assert_eq!(
+        list(Filename, Desc).await,
+        ["d.jpg", "c.jpg", "b.jpg", "A.jpg"]
+    );
+    // Assets without a capture date come last in both directions.
+    assert_eq!(
+        list(DateTaken, Asc).await,
+        ["b.jpg", "d.jpg", "c.jpg", "A.jpg"]
+    );
+    assert_eq!(
+        list(DateTaken, Desc).await,
+        ["c.jpg", "d.jpg", "b.jpg", "A.jpg"]
+    );
+
+    let page = |offset, limit| {
+        let store = store.clone();
+        async move {
+            names(
+                store
+                    .list_assets(&ListQuery {
+                        offset,
+                        limit,
+                        sort: Size,
+                        order: Asc,
+                        person_id: None,
+                    })
+                    .await
+                    .unwrap(),
+            )
+        }
+    };
+    assert_eq!(page(0, 2).await, ["A.jpg", "b.jpg"]);
+    assert_eq!(page(2, 2).await, ["c.jpg", "d.jpg"]);
+    assert_eq!(page(3, 10).await, ["d.jpg"]);
+    assert!(page(10, 10).await.is_empty());
+
+    for bad in [
+        ListQuery {
+            limit: 0,
+            ..ListQuery::default()
+        },
+        ListQuery {
+            limit: 1001,
+            ..ListQuery::default()
+        },
+        ListQuery {
+            offset: -1,
+            ..ListQuery::default()
+        },
+    ] {
+        assert!(matches!(
+            store.list_assets(&bad).await,
+            Err(Error::InvalidInput(_))
+        ));
+    }
+    assert!("colour".parse::<SortField>().is_err());
+    assert!("sideways".parse::<Order>().is_err());
+
+    // Filter by person.
+    let ids = store
+        .assets_with_sha256(&format!("{:064x}", 20))
+        .await
+        .unwrap();
+    let face = store
+        .insert_faces(&[NewFace {
+            asset_id: ids[0],
+            bbox: [1.0, 2.0, 3.0, 4.0],
+            landmarks: [0.0; 10],
+            score: 0.9,
+            embedding: Some(vec![0.5; 512]),
+        }])
+        .await
+        .unwrap()[0];
+    let person = store.create_person(Some("Ada")).await.unwrap();
+    store
+        .set_face_person(face, Some(person), true)
+        .await
+        .unwrap();
+    let mine = store
+        .list_assets(&ListQuery {
+            person_id: Some(person),
+            ..ListQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(names(mine), ["b.jpg"]);
+}
+
+async fn deletes_cascade(store: Store) {
+    let a = store.add_scan_path("/a", false).await.unwrap();
+    let b = store.add_scan_path("/b", false).await.unwrap();
+    let ids = store
+        .upsert_assets(&[
+            asset(a.id, "/a/1.jpg", 1, 1),
+            asset(a.id, "/a/2.jpg", 2, 2),
+            asset(b.id, "/b/3.jpg", 3, 3),
+        ])
+        .await
+        .unwrap();
+    let face = |asset_id| NewFace {
+        asset_id,
+        bbox: [0.0, 0.0, 10.0, 10.0],
+        landmarks: [1.0; 10],
+        score: 0.8,
+        embedding: None,
+    };
+    let faces = store
+        .insert_faces(&[face(ids[0]), face(ids[1]), face(ids[2])])
+        .await
+        .unwrap();
+    let person = store.create_person(None).await.unwrap();
+    for f in &faces {
+        store
+            .set_face_person(*f, Some(person), false)
+            .await
+            .unwrap();
+    }
+    let album = store.create_album("Trip", Some("summer")).await.unwrap();
+    store.add_to_album(album, &ids).await.unwrap();
+
+    // Deleting one asset takes its face and album link.
+    assert_eq!(store.delete_assets(&[ids[1]], false).await.unwrap(), 1);
+    assert_eq!(store.count_faces().await.unwrap(), 2);
+    assert_eq!(
+        store.album(album).await.unwrap().asset_ids,
+        vec![ids[0], ids[2]]
+    );
+
+    // Removing a scan path takes its assets, their faces and album links.
+    let removed = store.remove_scan_path("/a").await.unwrap();
+    assert_eq!(removed.assets_deleted, 1);
+    assert_eq!(removed.faces_deleted, 1);
+    assert_eq!(removed.sha256s, vec![format!("{:064x}", 1)]);
+    assert_eq!(store.count_assets().await.unwrap(), 1);
+    assert_eq!(store.count_faces().await.unwrap(), 1);
+    assert_eq!(store.album(album).await.unwrap().asset_ids, vec![ids[2]]);
+    assert_eq!(store.scan_paths().await.unwrap().len(), 1);
+    assert!(matches!(
+        store.remove_scan_path("/a").await,
+        Err(Error::NotFound(_))
+    ));
+    // Nothing was excluded by these deletes.
+    assert!(!store.is_excluded("/a/2.jpg").await.unwrap());
+}
+
+async fn excluded_paths_are_remembered(store: Store) {
+    let root = store.add_scan_path("/x", false).await.unwrap();
+    let ids = store
+        .upsert_assets(&[
+            asset(root.id, "/x/keep.jpg", 1, 1),
+            asset(root.id, "/x/drop.jpg", 2, 2),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.delete_assets(&[ids[1], 777_777], true).await.unwrap(),
+        1
+    );
+    assert!(store.is_excluded("/x/drop.jpg").await.unwrap());
+    assert!(!store.is_excluded("/x/keep.jpg").await.unwrap());
+    // Deleting twice is harmless.
+    assert_eq!(store.delete_assets(&[ids[1]], true).await.unwrap(), 0);
+
+    store.set_scan_path_paused("/x", true).await.unwrap();
+    assert!(store.scan_path("/x").await.unwrap().paused);
+    assert!(store.set_scan_path_paused("/nope", true).await.is_err());
+    store.mark_scanned("/x").await.unwrap();
+    assert!(store.scan_path("/x").await.unwrap().last_scan_at.is_some());
+}
+
+async fn concurrent_writers_and_readers(store: Store) {
+    let root = store.add_scan_path("/c", false).await.unwrap();
+    let mut tasks = Vec::new();
+    for w in 0..6 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for batch in 0..20 {
+                let assets: Vec<NewAsset> = (0..5)
+                    .map(|i| asset(root.id, &format!("/c/w{w}/b{batch}_{i}.jpg"), i + 1, batch))
+                    .collect();
+                assert_eq!(store.upsert_assets(&assets).await.unwrap().len(), 5);
+            }
+        }));
+    }
+    for _ in 0..6 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..30 {
+                let page = store.list_assets(&ListQuery::default()).await.unwrap();
+                assert!(page.len() <= 200);
+                store.count_assets().await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(store.count_assets().await.unwrap(), 6 * 20 * 5);
+}
+
+async fn albums_hold_existing_assets_only(store: Store) {
+    let root = store.add_scan_path("/al", false).await.unwrap();
+    let ids = store
+        .upsert_assets(&[asset(root.id, "/al/1.jpg", 1, 1)])
+        .await
+        .unwrap();
+    assert!(store.create_album("  ", None).await.is_err());
+    let album = store.create_album("Best", None).await.unwrap();
+    assert!(matches!(
+        store.add_to_album(album, &[ids[0], 999]).await,
+        Err(Error::InvalidInput(_))
+    ));
+    // The failed call added nothing.
+    assert!(store.album(album).await.unwrap().asset_ids.is_empty());
+    store.add_to_album(album, &[ids[0], ids[0]]).await.unwrap();
+    assert_eq!(store.album(album).await.unwrap().asset_ids, ids);
+    assert!(matches!(
+        store.album(album + 1).await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        store.add_to_album(album + 1, &ids).await,
+        Err(Error::NotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn reopening_keeps_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("seen.db").display());
+    let store = Store::open(&url, 2).await.unwrap();
+    let root = store.add_scan_path("/r", false).await.unwrap();
+    store
+        .upsert_assets(&[asset(root.id, "/r/a.jpg", 1, 1)])
+        .await
+        .unwrap();
+    store.close().await;
+    let store = Store::open(&url, 2).await.unwrap();
+    assert_eq!(store.count_assets().await.unwrap(), 1);
+    store.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_urls_are_clear_errors() {
+    assert!(matches!(
+        Store::open("mysql://x", 1).await,
+        Err(Error::InvalidInput(_))
+    ));
+    let err = Store::open("postgres://nobody@127.0.0.1:1/none", 1)
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(err, Error::Database(_)), "{err}");
+}

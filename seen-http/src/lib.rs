@@ -1,0 +1,8 @@
+//! The Seen REST server as a library: [`router`] builds the axum app over a
+//! [`seen_core::Library`]; the `seen-http` binary adds the command line.
+
+mod error;
+mod routes;
+
+pub use error::ApiError;
+pub use routes::router;

@@ -1,0 +1,149 @@
+//! The real `seen-http` binary on an ephemeral loopback port.
+
+use std::path::Path;
+
+use seen_testkit::{Server, fresh_postgres_url};
+
+fn exe() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_seen-http"))
+}
+
+async fn get_json(url: &str) -> (u16, serde_json::Value) {
+    let r = reqwest::get(url).await.expect("request");
+    let status = r.status().as_u16();
+    (status, r.json().await.expect("JSON body"))
+}
+
+#[tokio::test]
+async fn health_on_sqlite_at_root_and_under_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(exe(), &["--data-dir", data.to_str().unwrap()], &[]);
+    for path in ["/health", "/api/health"] {
+        let (status, body) = get_json(&server.url(path)).await;
+        assert_eq!(status, 200);
+        assert_eq!(body["status"], "ok");
+        assert_eq!(body["database"], "SQLite");
+        assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    }
+    assert!(
+        data.join("seen.db").is_file(),
+        "SQLite lives in the data dir"
+    );
+    // SIGTERM: a clean exit with status 0.
+    assert!(server.terminate().success());
+}
+
+#[tokio::test]
+async fn health_on_postgres() {
+    let Some(url) = fresh_postgres_url().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        exe(),
+        &[
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--database-url",
+            &url,
+        ],
+        &[],
+    );
+    let (status, body) = get_json(&server.url("/api/health")).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["database"], "Postgres");
+    assert!(!dir.path().join("seen.db").exists());
+    assert!(server.terminate().success());
+}
+
+#[tokio::test]
+async fn options_come_from_file_env_and_flags_in_that_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let file_data = dir.path().join("from-file");
+    let env_data = dir.path().join("from-env");
+    let flag_data = dir.path().join("from-flag");
+    let toml = dir.path().join("seen.toml");
+    std::fs::write(
+        &toml,
+        format!("data_dir = \"{}\"\nwatch = false\n", file_data.display()),
+    )
+    .unwrap();
+    let cfg = toml.to_str().unwrap();
+
+    // The file alone decides.
+    let s = Server::start(exe(), &["--config", cfg], &[]);
+    drop(s);
+    assert!(file_data.join("seen.db").exists());
+    // The environment beats the file.
+    let s = Server::start(
+        exe(),
+        &["--config", cfg],
+        &[("SEEN_DATA_DIR", env_data.to_str().unwrap())],
+    );
+    drop(s);
+    assert!(env_data.join("seen.db").exists());
+    // A flag beats both.
+    let s = Server::start(
+        exe(),
+        &["--config", cfg, "--data-dir", flag_data.to_str().unwrap()],
+        &[("SEEN_DATA_DIR", env_data.to_str().unwrap())],
+    );
+    drop(s);
+    assert!(flag_data.join("seen.db").exists());
+}
+
+#[test]
+fn bad_configuration_is_a_clear_error() {
+    let out = std::process::Command::new(exe())
+        .args(["--port", "0"])
+        .env("SEEN_ACCEL", "tpu")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("SEEN_ACCEL"), "{err}");
+
+    let out = std::process::Command::new(exe())
+        .args(["--database-url", "mysql://x", "--port", "0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sqlite://"));
+}
+
+#[test]
+fn help_documents_every_option() {
+    let out = std::process::Command::new(exe())
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for o in seen_core::config::OPTIONS {
+        assert!(help.contains(o.env), "--help lacks {}", o.env);
+    }
+    for flag in [
+        "--data-dir",
+        "--database-url",
+        "--host",
+        "--port",
+        "--models-dir",
+        "--no-faces",
+        "--config",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}");
+    }
+}
+
+#[test]
+fn readme_documents_every_option() {
+    let readme = include_str!("../../README.md");
+    for o in seen_core::config::OPTIONS {
+        assert!(
+            readme.contains(&format!("`{}`", o.env)),
+            "README lacks {}",
+            o.env
+        );
+    }
+}

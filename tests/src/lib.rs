@@ -1,0 +1,136 @@
+//! Test support shared by the store, HTTP, FFI and Python tests.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// A URL to a new, empty database on the test Postgres server named by
+/// `SEEN_TEST_POSTGRES_URL`, or `None` when that variable is unset (running
+/// `cargo test` by hand; a loud SKIPPED line is printed). When the variable
+/// is set, any failure to use it panics, so the test fails.
+pub async fn fresh_postgres_url() -> Option<String> {
+    use sqlx::Connection;
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let Ok(admin) = std::env::var("SEEN_TEST_POSTGRES_URL") else {
+        eprintln!("SKIPPED: SEEN_TEST_POSTGRES_URL is not set; this Postgres test did not run");
+        return None;
+    };
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("SEEN_TEST_POSTGRES_URL={admin} is set but unusable: {e}"));
+    let name = format!(
+        "seen_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        chrono::Utc::now().timestamp_subsec_nanos()
+    );
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+    let (base, query) = match admin.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (admin.as_str(), String::new()),
+    };
+    let (server, _db) = base.rsplit_once('/').expect("URL has a database part");
+    Some(format!("{server}/{name}{query}"))
+}
+
+/// A `seen-http` process listening on an ephemeral 127.0.0.1 port; killed on drop.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub base_url: String,
+    /// What the server printed to stderr until it was ready.
+    pub startup_log: String,
+}
+
+impl Server {
+    /// Start the binary at `exe` with `args` (plus `--port 0`) and wait until
+    /// it reports its address.
+    pub fn start(exe: &Path, args: &[&str], envs: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(exe);
+        cmd.args(args)
+            .args(["--port", "0", "--host", "127.0.0.1"])
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start seen-http");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut log = String::new();
+            let mut sent = false;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                log.push_str(&line);
+                log.push('\n');
+                if !sent && let Some(i) = line.find("listening on http://") {
+                    let url = line[i + "listening on ".len()..].trim().to_string();
+                    let _ = tx.send(Ok((url, log.clone())));
+                    sent = true;
+                }
+                if sent {
+                    eprintln!("[seen-http] {line}");
+                }
+            }
+            if !sent {
+                let _ = tx.send(Err(log));
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            match rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(Ok((base_url, startup_log))) => {
+                    return Server {
+                        child,
+                        base_url,
+                        startup_log,
+                    };
+                }
+                Ok(Err(log)) => panic!("seen-http exited before listening:\n{log}"),
+                Err(_) if Instant::now() > deadline => {
+                    let _ = child.kill();
+                    panic!("seen-http did not start within 60 s");
+                }
+                Err(_) => {}
+            }
+        }
+    }
+
+    /// `base_url` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    /// Send SIGTERM and wait for the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                panic!("seen-http ignored SIGTERM for 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
