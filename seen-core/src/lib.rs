@@ -7,6 +7,7 @@
 pub mod config;
 pub mod error;
 mod library;
+pub mod media;
 pub mod store;
 
 pub use config::{Accel, Config};

@@ -1,5 +1,7 @@
 //! Test support shared by the store, HTTP, FFI and Python tests.
 
+pub mod media;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

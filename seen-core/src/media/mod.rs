@@ -1,0 +1,96 @@
+//! Pure functions on bytes and files: recognise formats, read metadata,
+//! decode (shrink-on-load), orient, resize and encode WebP, probe and grab
+//! frames from video. Knows nothing of the database.
+
+pub mod exif;
+pub mod format;
+pub mod heif;
+pub mod pixels;
+pub mod video;
+
+pub use format::{Format, MediaType, media_type_for_extension, sniff};
+pub use pixels::Rgb;
+
+use crate::error::{Error, Result};
+
+/// Pixel size of the largest derived image a file needs, and how it should be
+/// oriented: the EXIF orientation (1..=8) then the user's clockwise rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Orient {
+    /// EXIF orientation of the source (1 = as stored).
+    pub exif: u16,
+    /// User rotation, degrees clockwise (0, 90, 180, 270).
+    pub rotation: u16,
+}
+
+impl Orient {
+    /// No change.
+    pub const NONE: Orient = Orient {
+        exif: 1,
+        rotation: 0,
+    };
+}
+
+/// Decode a still image from `bytes`, at least `min_long_side` pixels on its
+/// longest side when the source is that large (JPEG decodes at the smallest
+/// DCT scale that still covers it), then apply `orient`.
+pub fn decode_still(bytes: &[u8], format: Format, min_long_side: u32, orient: Orient) -> Result<Rgb> {
+    let image = match format {
+        Format::Jpeg => pixels::decode_jpeg(bytes, min_long_side)?,
+        Format::Heif => {
+            // libheif applies the container's rotation/mirroring itself; the
+            // EXIF orientation of a HEIF is informational only.
+            let img = heif::decode(bytes)?;
+            return Ok(img.rotated_clockwise(orient.rotation));
+        }
+        Format::Png | Format::Gif | Format::Webp | Format::Bmp | Format::Tiff => {
+            pixels::decode_generic(bytes, format)?
+        }
+        other => {
+            return Err(Error::Unsupported(format!(
+                "cannot decode {other:?} as a still image"
+            )));
+        }
+    };
+    Ok(image.oriented(orient.exif).rotated_clockwise(orient.rotation))
+}
+
+/// The size (w, h) that fits `(w, h)` within `max` on its longest side,
+/// never upscaling.
+pub fn fit_within(w: u32, h: u32, max: u32) -> (u32, u32) {
+    let long = w.max(h);
+    if long <= max || long == 0 {
+        return (w.max(1), h.max(1));
+    }
+    let scale = max as f64 / long as f64;
+    let nw = ((w as f64 * scale).round() as u32).clamp(1, max);
+    let nh = ((h as f64 * scale).round() as u32).clamp(1, max);
+    (nw, nh)
+}
+
+/// Encode RGB pixels as lossy WebP at `quality` (0-100) with the given
+/// `method` (0 fastest .. 6 smallest).
+pub fn encode_webp(image: &Rgb, quality: f32, method: i32) -> Result<Vec<u8>> {
+    let mut config =
+        webp::WebPConfig::new().map_err(|_| Error::Media("libwebp config init failed".into()))?;
+    config.quality = quality;
+    config.method = method;
+    let encoder = webp::Encoder::from_rgb(&image.data, image.width, image.height);
+    let out = encoder
+        .encode_advanced(&config)
+        .map_err(|e| Error::Media(format!("WebP encoding failed: {e:?}")))?;
+    Ok(out.to_vec())
+}
+
+/// Resize to fit `max` on the longest side (never upscaling) and encode WebP.
+pub fn webp_within(image: &Rgb, max: u32, quality: f32, method: i32) -> Result<Vec<u8>> {
+    let (w, h) = fit_within(image.width, image.height, max);
+    if (w, h) == (image.width, image.height) {
+        encode_webp(image, quality, method)
+    } else {
+        encode_webp(&image.resized(w, h)?, quality, method)
+    }
+}
+
+#[cfg(test)]
+mod tests;

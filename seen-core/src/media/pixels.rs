@@ -1,0 +1,255 @@
+//! RGB pixel buffers: decoding (JPEG with DCT-domain shrink-on-load),
+//! orientation and resizing.
+
+use std::cell::RefCell;
+
+use crate::error::{Error, Result};
+
+use super::Format;
+
+/// An 8-bit RGB image, rows packed without padding.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Rgb {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// `width * height * 3` bytes.
+    pub data: Vec<u8>,
+}
+
+impl std::fmt::Debug for Rgb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Rgb({}x{})", self.width, self.height)
+    }
+}
+
+thread_local! {
+    static DECOMPRESSOR: RefCell<Option<turbojpeg::Decompressor>> = const { RefCell::new(None) };
+    static RESIZER: RefCell<fast_image_resize::Resizer> = RefCell::new(fast_image_resize::Resizer::new());
+}
+
+/// The smallest DCT scale (n/8) whose output still covers `min_long_side`
+/// on the longest side; 8/8 when the image is smaller than that.
+pub fn jpeg_scale_for(width: usize, height: usize, min_long_side: u32) -> usize {
+    let long = width.max(height);
+    (1..=8)
+        .find(|n| (long * n).div_ceil(8) >= min_long_side as usize)
+        .unwrap_or(8)
+}
+
+/// Decode a JPEG at the smallest DCT scale that keeps at least
+/// `min_long_side` pixels on its longest side (no EXIF orientation applied).
+pub fn decode_jpeg(bytes: &[u8], min_long_side: u32) -> Result<Rgb> {
+    let fast = DECOMPRESSOR.with(|cell| -> Result<Rgb> {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(
+                turbojpeg::Decompressor::new()
+                    .map_err(|e| Error::Media(format!("libjpeg-turbo init: {e}")))?,
+            );
+        }
+        let d = slot.as_mut().expect("initialised above");
+        let header = d
+            .read_header(bytes)
+            .map_err(|e| Error::Media(format!("not a readable JPEG: {e}")))?;
+        if header.width == 0 || header.height == 0 {
+            return Err(Error::Media("JPEG has no pixels".into()));
+        }
+        let n = if header.is_lossless {
+            8
+        } else {
+            jpeg_scale_for(header.width, header.height, min_long_side)
+        };
+        let factor = turbojpeg::ScalingFactor::new(n, 8);
+        d.set_scaling_factor(factor)
+            .map_err(|e| Error::Media(format!("JPEG scaling: {e}")))?;
+        let scaled = header.scaled(factor);
+        let mut pixels = vec![0u8; scaled.width * scaled.height * 3];
+        d.decompress(
+            bytes,
+            turbojpeg::Image {
+                pixels: pixels.as_mut_slice(),
+                width: scaled.width,
+                pitch: scaled.width * 3,
+                height: scaled.height,
+                format: turbojpeg::PixelFormat::RGB,
+            },
+        )
+        .map_err(|e| Error::Media(format!("JPEG decoding failed: {e}")))?;
+        Ok(Rgb {
+            width: scaled.width as u32,
+            height: scaled.height as u32,
+            data: pixels,
+        })
+    });
+    match fast {
+        Ok(img) => Ok(img),
+        // libjpeg-turbo refuses a few exotic files (e.g. some CMYK/12-bit);
+        // the pure-Rust decoder gets a second chance before we give up.
+        Err(first) => decode_generic(bytes, Format::Jpeg).map_err(|_| first),
+    }
+}
+
+/// Decode PNG, GIF (first frame), WebP, BMP or TIFF through the `image`
+/// crate; transparency is composited over white.
+pub fn decode_generic(bytes: &[u8], format: Format) -> Result<Rgb> {
+    let fmt = match format {
+        Format::Jpeg => image::ImageFormat::Jpeg,
+        Format::Png => image::ImageFormat::Png,
+        Format::Gif => image::ImageFormat::Gif,
+        Format::Webp => image::ImageFormat::WebP,
+        Format::Bmp => image::ImageFormat::Bmp,
+        Format::Tiff => image::ImageFormat::Tiff,
+        other => return Err(Error::Unsupported(format!("no decoder for {other:?}"))),
+    };
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), fmt);
+    reader.no_limits();
+    let img = reader
+        .decode()
+        .map_err(|e| Error::Media(format!("cannot decode {fmt:?}: {e}")))?;
+    Ok(flatten(img))
+}
+
+fn flatten(img: image::DynamicImage) -> Rgb {
+    let (width, height) = (img.width(), img.height());
+    let data = if img.color().has_alpha() {
+        let rgba = img.into_rgba8();
+        let mut out = Vec::with_capacity(width as usize * height as usize * 3);
+        for px in rgba.pixels() {
+            let a = px[3] as u32;
+            for c in 0..3 {
+                out.push(((px[c] as u32 * a + 255 * (255 - a) + 127) / 255) as u8);
+            }
+        }
+        out
+    } else {
+        img.into_rgb8().into_raw()
+    };
+    Rgb {
+        width,
+        height,
+        data,
+    }
+}
+
+impl Rgb {
+    /// Wrap a packed RGB buffer.
+    pub fn new(width: u32, height: u32, data: Vec<u8>) -> Result<Rgb> {
+        if data.len() != width as usize * height as usize * 3 {
+            return Err(Error::Internal(format!(
+                "RGB buffer of {} bytes for {width}x{height}",
+                data.len()
+            )));
+        }
+        Ok(Rgb {
+            width,
+            height,
+            data,
+        })
+    }
+
+    /// Resize to exactly `w` × `h` with a Lanczos3 filter (SIMD).
+    pub fn resized(&self, w: u32, h: u32) -> Result<Rgb> {
+        use fast_image_resize::images::{Image, ImageRef};
+        use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions};
+        if (w, h) == (self.width, self.height) {
+            return Ok(self.clone());
+        }
+        let src = ImageRef::new(self.width, self.height, &self.data, PixelType::U8x3)
+            .map_err(|e| Error::Internal(format!("resize source: {e}")))?;
+        let mut dst = Image::new(w.max(1), h.max(1), PixelType::U8x3);
+        let options =
+            ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+        RESIZER
+            .with(|r| r.borrow_mut().resize(&src, &mut dst, &options))
+            .map_err(|e| Error::Internal(format!("resize: {e}")))?;
+        Ok(Rgb {
+            width: w.max(1),
+            height: h.max(1),
+            data: dst.into_vec(),
+        })
+    }
+
+    /// Apply an EXIF orientation (1..=8) so the image shows as intended.
+    pub fn oriented(self, exif_orientation: u16) -> Rgb {
+        match exif_orientation {
+            2 => self.flipped_horizontally(),
+            3 => self.rotated_clockwise(180),
+            4 => self.rotated_clockwise(180).flipped_horizontally(),
+            5 => self.rotated_clockwise(90).flipped_horizontally(),
+            6 => self.rotated_clockwise(90),
+            7 => self.rotated_clockwise(270).flipped_horizontally(),
+            8 => self.rotated_clockwise(270),
+            _ => self,
+        }
+    }
+
+    /// Rotate clockwise by 90, 180 or 270 degrees (other values: unchanged).
+    pub fn rotated_clockwise(self, degrees: u16) -> Rgb {
+        let (w, h) = (self.width as usize, self.height as usize);
+        let px = |x: usize, y: usize| {
+            let i = (y * w + x) * 3;
+            [self.data[i], self.data[i + 1], self.data[i + 2]]
+        };
+        match degrees % 360 {
+            90 => {
+                // new (x', y') = (h - 1 - y, x); new width = h
+                let mut out = vec![0u8; w * h * 3];
+                for y in 0..h {
+                    for x in 0..w {
+                        let (nx, ny) = (h - 1 - y, x);
+                        out[(ny * h + nx) * 3..][..3].copy_from_slice(&px(x, y));
+                    }
+                }
+                Rgb {
+                    width: h as u32,
+                    height: w as u32,
+                    data: out,
+                }
+            }
+            180 => {
+                let mut out = self.data.clone();
+                let n = w * h;
+                for i in 0..n {
+                    out[(n - 1 - i) * 3..][..3].copy_from_slice(&self.data[i * 3..][..3]);
+                }
+                Rgb {
+                    width: w as u32,
+                    height: h as u32,
+                    data: out,
+                }
+            }
+            270 => {
+                // new (x', y') = (y, w - 1 - x); new width = h
+                let mut out = vec![0u8; w * h * 3];
+                for y in 0..h {
+                    for x in 0..w {
+                        let (nx, ny) = (y, w - 1 - x);
+                        out[(ny * h + nx) * 3..][..3].copy_from_slice(&px(x, y));
+                    }
+                }
+                Rgb {
+                    width: h as u32,
+                    height: w as u32,
+                    data: out,
+                }
+            }
+            _ => self,
+        }
+    }
+
+    /// Mirror left-right.
+    pub fn flipped_horizontally(mut self) -> Rgb {
+        let w = self.width as usize;
+        for row in self.data.chunks_exact_mut(w * 3) {
+            for x in 0..w / 2 {
+                let (a, b) = (x * 3, (w - 1 - x) * 3);
+                for c in 0..3 {
+                    row.swap(a + c, b + c);
+                }
+            }
+        }
+        self
+    }
+}

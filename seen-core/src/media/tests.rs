@@ -1,0 +1,291 @@
+use seen_testkit::media::{self as mk, ExifSpec};
+
+use super::*;
+use crate::media::exif::PhotoMeta;
+
+#[test]
+fn sniffs_by_content() {
+    assert_eq!(sniff(&mk::jpeg(8, 8, 1, None)), Format::Jpeg);
+    assert_eq!(sniff(&mk::image_file(8, 8, 1, image::ImageFormat::Png)), Format::Png);
+    assert_eq!(sniff(&mk::image_file(8, 8, 1, image::ImageFormat::WebP)), Format::Webp);
+    assert_eq!(sniff(&mk::image_file(8, 8, 1, image::ImageFormat::Gif)), Format::Gif);
+    assert_eq!(sniff(&mk::image_file(8, 8, 1, image::ImageFormat::Tiff)), Format::Tiff);
+    assert_eq!(sniff(&mk::image_file(8, 8, 1, image::ImageFormat::Bmp)), Format::Bmp);
+    assert_eq!(sniff(b""), Format::Empty);
+    assert_eq!(sniff(b"hello, I am text pretending to be a photo"), Format::Unknown);
+    assert_eq!(sniff(b"\0\0\0\x18ftypheic\0\0\0\0"), Format::Heif);
+    assert_eq!(sniff(b"\0\0\0\x18ftypisom\0\0\0\0"), Format::AudioVideo);
+    assert_eq!(sniff(b"\x1a\x45\xdf\xa3rest"), Format::AudioVideo);
+}
+
+#[test]
+fn extensions_decide_what_is_media() {
+    for ext in ["jpg", "jpeg", "png", "gif", "webp", "heic", "heif", "avif", "tif", "tiff", "bmp", "mpo"] {
+        assert_eq!(media_type_for_extension(ext).unwrap().kind, crate::store::AssetKind::Image, "{ext}");
+    }
+    for ext in ["dng", "cr2", "cr3", "nef", "arw", "orf", "rw2"] {
+        assert!(media_type_for_extension(ext).unwrap().raw, "{ext}");
+    }
+    for ext in ["mp4", "mov", "m4v", "mkv", "webm", "avi", "wmv", "3gp", "mpg", "mpeg", "mts", "m2ts"] {
+        assert_eq!(media_type_for_extension(ext).unwrap().kind, crate::store::AssetKind::Video, "{ext}");
+    }
+    for ext in ["mp3", "m4a", "aac", "wav", "flac", "ogg", "opus"] {
+        assert_eq!(media_type_for_extension(ext).unwrap().kind, crate::store::AssetKind::Audio, "{ext}");
+    }
+    for ext in ["txt", "pdf", "xmp", "json", ""] {
+        assert!(media_type_for_extension(ext).is_none(), "{ext}");
+    }
+}
+
+#[test]
+fn dct_scale_is_the_smallest_that_covers_the_target() {
+    assert_eq!(pixels::jpeg_scale_for(4000, 3000, 256), 1); // 500 px at 1/8
+    assert_eq!(pixels::jpeg_scale_for(4000, 3000, 1600), 4); // 2000 px at 4/8
+    assert_eq!(pixels::jpeg_scale_for(3200, 2400, 1600), 4); // exactly 1600 at 1/2
+    assert_eq!(pixels::jpeg_scale_for(3201, 2400, 1600), 4);
+    assert_eq!(pixels::jpeg_scale_for(1000, 800, 1600), 8); // smaller than target: full size
+}
+
+fn exif_of(spec: &ExifSpec) -> PhotoMeta {
+    exif::read(&mk::jpeg(64, 48, 3, Some(spec))).expect("EXIF present")
+}
+
+#[test]
+fn reads_every_exif_field_from_several_makes() {
+    let canon = exif_of(&ExifSpec {
+        make: Some("Canon"),
+        model: Some("Canon EOS 5D Mark IV"),
+        lens: Some("EF24-70mm f/2.8L II USM"),
+        iso: Some(400),
+        fnumber: Some((28, 10)),
+        exposure: Some((1, 250)),
+        focal: Some((50, 1)),
+        datetime_original: Some("2023:01:15 11:30:00"),
+        offset: Some("+01:00"),
+        gps: Some((48.8584, 2.2945, 35.0)),
+        orientation: Some(1),
+    });
+    assert_eq!(canon.make.as_deref(), Some("Canon"));
+    assert_eq!(canon.model.as_deref(), Some("Canon EOS 5D Mark IV"));
+    assert_eq!(canon.lens.as_deref(), Some("EF24-70mm f/2.8L II USM"));
+    assert_eq!(canon.iso, Some(400));
+    assert_eq!(canon.fnumber, Some(2.8));
+    assert_eq!(canon.exposure_s, Some(0.004));
+    assert_eq!(canon.focal_length_mm, Some(50.0));
+    // 11:30 at +01:00 is 10:30 UTC
+    assert_eq!(canon.date_taken, Some(1_673_778_600));
+    assert_eq!(canon.date_taken_offset_min, Some(60));
+    assert!((canon.gps_lat.unwrap() - 48.8584).abs() < 1e-5);
+    assert!((canon.gps_lon.unwrap() - 2.2945).abs() < 1e-5);
+    assert_eq!(canon.gps_alt, Some(35.0));
+    assert_eq!(canon.orientation, 1);
+
+    let nikon = exif_of(&ExifSpec {
+        make: Some("NIKON CORPORATION"),
+        model: Some("NIKON Z 6"),
+        iso: Some(6400),
+        fnumber: Some((4, 1)),
+        exposure: Some((1, 30)),
+        datetime_original: Some("2021:07:04 20:15:05"),
+        gps: Some((-33.8688, 151.2093, -5.0)),
+        orientation: Some(6),
+        ..ExifSpec::default()
+    });
+    assert_eq!(nikon.make.as_deref(), Some("NIKON CORPORATION"));
+    assert_eq!(nikon.iso, Some(6400));
+    // no offset recorded: the local time is stored as if UTC, offset unknown
+    assert_eq!(nikon.date_taken, Some(1_625_429_705));
+    assert_eq!(nikon.date_taken_offset_min, None);
+    assert!((nikon.gps_lat.unwrap() + 33.8688).abs() < 1e-5);
+    assert!((nikon.gps_lon.unwrap() - 151.2093).abs() < 1e-5);
+    assert_eq!(nikon.gps_alt, Some(-5.0));
+    assert_eq!(nikon.orientation, 6);
+
+    let apple = exif_of(&ExifSpec {
+        make: Some("Apple"),
+        model: Some("iPhone 14 Pro"),
+        lens: Some("iPhone 14 Pro back triple camera 6.86mm f/1.78"),
+        datetime_original: Some("2024:02:29 23:59:59"),
+        offset: Some("-05:00"),
+        gps: Some((40.7128, -74.0060, 10.0)),
+        orientation: Some(8),
+        ..ExifSpec::default()
+    });
+    assert_eq!(apple.model.as_deref(), Some("iPhone 14 Pro"));
+    assert_eq!(apple.date_taken, Some(1_709_269_199)); // 2024-03-01 04:59:59 UTC
+    assert_eq!(apple.date_taken_offset_min, Some(-300));
+    assert!(apple.gps_lon.unwrap() < 0.0);
+    assert_eq!(apple.orientation, 8);
+
+    // A JPEG without EXIF has no metadata rather than invented values.
+    assert!(exif::read(&mk::jpeg(16, 16, 1, None)).is_none());
+    assert!(exif::read(b"not an image").is_none());
+}
+
+fn is_red(img: &Rgb, x: u32, y: u32) -> bool {
+    let i = ((y * img.width + x) * 3) as usize;
+    img.data[i] > 200 && img.data[i + 1] < 60 && img.data[i + 2] < 60
+}
+
+#[test]
+fn orientation_is_applied_when_decoding() {
+    // Stored 400x200 with the red marker top-left.
+    for (exif, expect_dims, corner) in [
+        (1u16, (400, 200), (0, 0)),
+        (3, (400, 200), (399, 199)),
+        (6, (200, 400), (199, 0)),
+        (8, (200, 400), (0, 399)),
+        (2, (400, 200), (399, 0)),
+    ] {
+        let bytes = mk::jpeg(400, 200, 1, None);
+        let img = decode_still(&bytes, Format::Jpeg, 400, Orient { exif, rotation: 0 }).unwrap();
+        assert_eq!((img.width, img.height), expect_dims, "orientation {exif}");
+        assert!(is_red(&img, corner.0, corner.1), "orientation {exif}: marker not at {corner:?}");
+    }
+    // The user's rotation comes after the EXIF orientation.
+    let bytes = mk::jpeg(400, 200, 1, None);
+    let img = decode_still(&bytes, Format::Jpeg, 400, Orient { exif: 6, rotation: 90 }).unwrap();
+    assert_eq!((img.width, img.height), (400, 200));
+    assert!(is_red(&img, 399, 199));
+}
+
+#[test]
+fn jpeg_decodes_shrunk_on_load_and_never_upscales() {
+    let bytes = mk::jpeg(2000, 1000, 5, None);
+    let small = decode_still(&bytes, Format::Jpeg, 256, Orient::NONE).unwrap();
+    assert_eq!((small.width, small.height), (500, 250)); // 1/8 would give 250 < 256
+    let small = decode_still(&bytes, Format::Jpeg, 250, Orient::NONE).unwrap();
+    assert_eq!((small.width, small.height), (250, 125));
+    let big = decode_still(&bytes, Format::Jpeg, 1600, Orient::NONE).unwrap();
+    assert_eq!((big.width, big.height), (1750, 875)); // 7/8 is the smallest scale covering 1600
+    assert_eq!(fit_within(2000, 1000, 1600), (1600, 800));
+    assert_eq!(fit_within(300, 200, 1600), (300, 200));
+    assert_eq!(fit_within(1000, 1, 256), (256, 1));
+
+    let webp = webp_within(&big, 1600, 80.0, 2).unwrap();
+    let back = image::load_from_memory(&webp).unwrap();
+    assert_eq!((back.width(), back.height()), (1600, 800));
+    let tiny = decode_still(&mk::jpeg(100, 50, 5, None), Format::Jpeg, 256, Orient::NONE).unwrap();
+    let webp = webp_within(&tiny, 256, 80.0, 2).unwrap();
+    let back = image::load_from_memory(&webp).unwrap();
+    assert_eq!((back.width(), back.height()), (100, 50), "never upscaled");
+}
+
+#[test]
+fn other_image_formats_decode() {
+    for fmt in [
+        image::ImageFormat::Png,
+        image::ImageFormat::WebP,
+        image::ImageFormat::Gif,
+        image::ImageFormat::Bmp,
+        image::ImageFormat::Tiff,
+    ] {
+        let bytes = mk::image_file(120, 80, 2, fmt);
+        let format = sniff(&bytes);
+        let img = decode_still(&bytes, format, 256, Orient::NONE).unwrap();
+        assert_eq!((img.width, img.height), (120, 80), "{fmt:?}");
+        assert!(is_red(&img, 2, 2), "{fmt:?}");
+    }
+}
+
+#[test]
+fn broken_images_are_errors_not_panics() {
+    let good = mk::jpeg(300, 200, 1, None);
+    let truncated = &good[..good.len() / 3];
+    // libjpeg-turbo may fill a truncated image with grey; either way no panic.
+    let _ = decode_still(truncated, Format::Jpeg, 256, Orient::NONE);
+    assert!(decode_still(b"\xff\xd8\xff garbage", Format::Jpeg, 256, Orient::NONE).is_err());
+    assert!(decode_still(b"\x89PNG\r\n\x1a\nbroken", Format::Png, 256, Orient::NONE).is_err());
+    assert!(decode_still(b"junk", Format::Heif, 256, Orient::NONE).is_err());
+    assert!(decode_still(b"", Format::Unknown, 256, Orient::NONE).is_err());
+}
+
+#[test]
+fn heic_decodes_through_libheif_with_exif() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = ExifSpec {
+        make: Some("Apple"),
+        model: Some("iPhone 12"),
+        datetime_original: Some("2022:06:01 12:00:00"),
+        offset: Some("+02:00"),
+        ..ExifSpec::default()
+    };
+    let path = mk::heic(dir.path(), "a.heic", 640, 480, Some(&spec));
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(sniff(&bytes), Format::Heif);
+    let img = decode_still(&bytes, Format::Heif, 256, Orient::NONE).unwrap();
+    assert_eq!((img.width, img.height), (640, 480));
+    let meta = exif::read(&bytes).expect("HEIC carries EXIF");
+    assert_eq!(meta.model.as_deref(), Some("iPhone 12"));
+    assert_eq!(meta.date_taken, Some(1_654_077_600));
+}
+
+#[test]
+fn video_probe_and_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let mp4 = dir.path().join("clip.mp4");
+    mk::video(
+        &mp4,
+        2.0,
+        320,
+        240,
+        true,
+        &[
+            "-metadata", "creation_time=2023-01-05T10:00:00Z",
+            "-metadata", "com.apple.quicktime.make=Apple",
+            "-metadata", "com.apple.quicktime.model=iPhone 13",
+            "-metadata", "com.apple.quicktime.location.ISO6709=+48.8584+002.2945+035.000/",
+            "-movflags", "use_metadata_tags",
+        ],
+    );
+    let m = video::probe(&mp4).unwrap();
+    assert!(m.has_video && m.has_audio);
+    assert_eq!(m.video_codec.as_deref(), Some("h264"));
+    assert_eq!(m.audio_codec.as_deref(), Some("aac"));
+    assert_eq!((m.width, m.height), (Some(320), Some(240)));
+    assert!((1900..=2100).contains(&m.duration_ms.unwrap()), "{:?}", m.duration_ms);
+    assert_eq!(m.date_taken, Some(1_672_912_800));
+    assert_eq!(m.make.as_deref(), Some("Apple"));
+    assert_eq!(m.model.as_deref(), Some("iPhone 13"));
+    assert_eq!(m.gps_lat, Some(48.8584));
+    let f = video::frame(&mp4, 256).unwrap();
+    assert_eq!((f.width, f.height), (256, 192));
+
+    // Rotated phone video: displayed portrait.
+    let rot = dir.path().join("rotated.mp4");
+    mk::video(&rot, 1.0, 320, 240, false, &[]);
+    mk::set_mp4_rotation(&rot, 90);
+    let m = video::probe(&rot).unwrap();
+    assert_eq!(m.rotation, 90);
+    assert_eq!((m.width, m.height), (Some(240), Some(320)));
+    assert!(!m.has_audio);
+    let f = video::frame(&rot, 1600).unwrap();
+    assert_eq!((f.width, f.height), (240, 320));
+
+    // A clip under a second still gives a frame.
+    let short = dir.path().join("short.webm");
+    mk::video(&short, 0.5, 160, 120, false, &["-c:v", "libvpx-vp9"]);
+    let m = video::probe(&short).unwrap();
+    assert_eq!(m.video_codec.as_deref(), Some("vp9"));
+    assert_eq!(m.date_taken, None);
+    let f = video::frame(&short, 1600).unwrap();
+    assert_eq!((f.width, f.height), (160, 120));
+
+    // Audio only.
+    let mp3 = dir.path().join("tone.mp3");
+    mk::audio(&mp3, 1.0);
+    let m = video::probe(&mp3).unwrap();
+    assert!(m.has_audio && !m.has_video);
+    assert_eq!(m.audio_codec.as_deref(), Some("mp3"));
+    assert!(video::frame(&mp3, 256).is_err());
+
+    // Broken and truncated files are errors.
+    let broken = dir.path().join("broken.mp4");
+    std::fs::write(&broken, b"\0\0\0\x18ftypisom garbage garbage").unwrap();
+    assert!(video::probe(&broken).is_err() || video::frame(&broken, 256).is_err());
+    let bytes = std::fs::read(&mp4).unwrap();
+    let cut = dir.path().join("cut.mp4");
+    std::fs::write(&cut, &bytes[..bytes.len() / 4]).unwrap();
+    let _ = video::probe(&cut); // must not panic
+    let _ = video::frame(&cut, 256);
+}

@@ -1,0 +1,237 @@
+//! Real media files made on the spot: JPEGs with full EXIF, PNG, WebP, GIF,
+//! HEIC (heif-enc), videos and audio (the ffmpeg CLI), broken files.
+
+use std::io::Cursor;
+use std::path::Path;
+use std::process::Command;
+
+use exif::{Field, In, Rational, SRational, Tag, Value};
+
+/// EXIF fields to write into a test JPEG.
+#[derive(Debug, Clone, Default)]
+pub struct ExifSpec {
+    /// Make.
+    pub make: Option<&'static str>,
+    /// Model.
+    pub model: Option<&'static str>,
+    /// LensModel.
+    pub lens: Option<&'static str>,
+    /// ISO.
+    pub iso: Option<u16>,
+    /// FNumber as (num, den).
+    pub fnumber: Option<(u32, u32)>,
+    /// ExposureTime as (num, den).
+    pub exposure: Option<(u32, u32)>,
+    /// FocalLength as (num, den).
+    pub focal: Option<(u32, u32)>,
+    /// DateTimeOriginal, `YYYY:MM:DD HH:MM:SS`.
+    pub datetime_original: Option<&'static str>,
+    /// OffsetTimeOriginal, `+HH:MM`.
+    pub offset: Option<&'static str>,
+    /// (lat, lon, alt) in degrees / metres.
+    pub gps: Option<(f64, f64, f64)>,
+    /// Orientation 1..=8.
+    pub orientation: Option<u16>,
+}
+
+fn dms(v: f64) -> Vec<Rational> {
+    let v = v.abs();
+    let d = v.floor();
+    let m = ((v - d) * 60.0).floor();
+    let s = ((v - d) * 60.0 - m) * 60.0;
+    vec![
+        Rational { num: d as u32, denom: 1 },
+        Rational { num: m as u32, denom: 1 },
+        Rational { num: (s * 10000.0).round() as u32, denom: 10000 },
+    ]
+}
+
+fn ascii(s: &str) -> Value {
+    Value::Ascii(vec![s.as_bytes().to_vec()])
+}
+
+/// The TIFF-structured EXIF block for `spec`.
+pub fn exif_block(spec: &ExifSpec) -> Vec<u8> {
+    let mut fields = Vec::new();
+    let mut push = |tag, value| {
+        fields.push(Field { tag, ifd_num: In::PRIMARY, value });
+    };
+    if let Some(v) = spec.make {
+        push(Tag::Make, ascii(v));
+    }
+    if let Some(v) = spec.model {
+        push(Tag::Model, ascii(v));
+    }
+    if let Some(v) = spec.lens {
+        push(Tag::LensModel, ascii(v));
+    }
+    if let Some(v) = spec.iso {
+        push(Tag::PhotographicSensitivity, Value::Short(vec![v]));
+    }
+    if let Some((n, d)) = spec.fnumber {
+        push(Tag::FNumber, Value::Rational(vec![Rational { num: n, denom: d }]));
+    }
+    if let Some((n, d)) = spec.exposure {
+        push(Tag::ExposureTime, Value::Rational(vec![Rational { num: n, denom: d }]));
+    }
+    if let Some((n, d)) = spec.focal {
+        push(Tag::FocalLength, Value::Rational(vec![Rational { num: n, denom: d }]));
+    }
+    if let Some(v) = spec.datetime_original {
+        push(Tag::DateTimeOriginal, ascii(v));
+    }
+    if let Some(v) = spec.offset {
+        push(Tag::OffsetTimeOriginal, ascii(v));
+    }
+    if let Some(v) = spec.orientation {
+        push(Tag::Orientation, Value::Short(vec![v]));
+    }
+    if let Some((lat, lon, alt)) = spec.gps {
+        push(Tag::GPSLatitudeRef, ascii(if lat < 0.0 { "S" } else { "N" }));
+        push(Tag::GPSLatitude, Value::Rational(dms(lat)));
+        push(Tag::GPSLongitudeRef, ascii(if lon < 0.0 { "W" } else { "E" }));
+        push(Tag::GPSLongitude, Value::Rational(dms(lon)));
+        push(Tag::GPSAltitudeRef, Value::Byte(vec![u8::from(alt < 0.0)]));
+        push(
+            Tag::GPSAltitude,
+            Value::Rational(vec![Rational { num: (alt.abs() * 100.0) as u32, denom: 100 }]),
+        );
+    }
+    // Keep SRational in use so the writer's signed path is exercised too.
+    fields.push(Field {
+        tag: Tag::ExposureBiasValue,
+        ifd_num: In::PRIMARY,
+        value: Value::SRational(vec![SRational { num: -1, denom: 3 }]),
+    });
+    let mut writer = exif::experimental::Writer::new();
+    for f in &fields {
+        writer.push_field(f);
+    }
+    let mut out = Cursor::new(Vec::new());
+    writer.write(&mut out, false).expect("write EXIF");
+    out.into_inner()
+}
+
+/// A `w`×`h` test picture: smooth gradients plus deterministic noise (so
+/// encoders work as on a real photo), with a bright marker in the top-left
+/// corner to check orientation handling.
+pub fn test_pixels(w: u32, h: u32, seed: u32) -> image::RgbImage {
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    image::RgbImage::from_fn(w, h, |x, y| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let n = (state % 24) as i32 - 12;
+        if x < w / 8 && y < h / 8 {
+            return image::Rgb([255, 0, 0]);
+        }
+        let r = (x * 255 / w.max(1)) as i32 + n;
+        let g = (y * 255 / h.max(1)) as i32 + n;
+        let b = (((x + y) * 127) / (w + h).max(1)) as i32 + 64 + n;
+        image::Rgb([r.clamp(0, 255) as u8, g.clamp(0, 255) as u8, b.clamp(0, 255) as u8])
+    })
+}
+
+/// A baseline JPEG with the given EXIF (APP1 right after SOI).
+pub fn jpeg(w: u32, h: u32, seed: u32, exif: Option<&ExifSpec>) -> Vec<u8> {
+    let img = test_pixels(w, h, seed);
+    let mut plain = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut plain, 88)
+        .encode_image(&img)
+        .expect("encode JPEG");
+    let Some(spec) = exif else { return plain };
+    let block = exif_block(spec);
+    let mut out = Vec::with_capacity(plain.len() + block.len() + 16);
+    out.extend_from_slice(&plain[..2]);
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((block.len() + 8) as u16).to_be_bytes());
+    out.extend_from_slice(b"Exif\0\0");
+    out.extend_from_slice(&block);
+    out.extend_from_slice(&plain[2..]);
+    out
+}
+
+/// Encode the test picture in another format (`png`, `webp`, `gif`, `bmp`, `tiff`).
+pub fn image_file(w: u32, h: u32, seed: u32, format: image::ImageFormat) -> Vec<u8> {
+    let img = image::DynamicImage::ImageRgb8(test_pixels(w, h, seed));
+    let img = if format == image::ImageFormat::Gif {
+        image::DynamicImage::ImageRgba8(img.to_rgba8())
+    } else {
+        img
+    };
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, format).expect("encode image");
+    out.into_inner()
+}
+
+/// Run a command and panic with its output when it fails.
+pub fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A HEIC made by libheif's `heif-enc` (x265) from a JPEG with `exif`.
+pub fn heic(dir: &Path, name: &str, w: u32, h: u32, exif: Option<&ExifSpec>) -> std::path::PathBuf {
+    let src = dir.join(format!("{name}.src.jpg"));
+    std::fs::write(&src, jpeg(w, h, 7, exif)).unwrap();
+    let out = dir.join(name);
+    run(Command::new("heif-enc").arg("-q").arg("60").arg(&src).arg("-o").arg(&out));
+    std::fs::remove_file(&src).unwrap();
+    out
+}
+
+/// A video made with the ffmpeg CLI: `seconds` long, `w`×`h`, H.264 in
+/// MP4 unless `ext` says otherwise, with a sine-wave audio track when
+/// `audio`, and extra `-metadata` key=value pairs.
+pub fn video(path: &Path, seconds: f64, w: u32, h: u32, audio: bool, extra: &[&str]) {
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args(["-y", "-v", "error", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc2=size={w}x{h}:rate=25:duration={seconds}"));
+    if audio {
+        cmd.args(["-f", "lavfi", "-i"])
+            .arg(format!("sine=frequency=440:duration={seconds}"));
+    }
+    cmd.args(["-pix_fmt", "yuv420p"]);
+    cmd.args(extra);
+    cmd.arg(path);
+    run(&mut cmd);
+}
+
+/// An audio file made with the ffmpeg CLI (codec from the extension).
+pub fn audio(path: &Path, seconds: f64) {
+    run(Command::new("ffmpeg")
+        .args(["-y", "-v", "error", "-f", "lavfi", "-i"])
+        .arg(format!("sine=frequency=440:duration={seconds}"))
+        .arg(path));
+}
+
+/// Set the display matrix of the first track of an MP4/MOV to a clockwise
+/// rotation (as phones record portrait video), by patching its `tkhd` box.
+/// FFmpeg 5.1's CLI no longer writes rotation metadata itself.
+pub fn set_mp4_rotation(path: &Path, degrees: u32) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let at = bytes
+        .windows(4)
+        .position(|w| w == b"tkhd")
+        .expect("MP4 has a tkhd box");
+    let version = bytes[at + 4];
+    // fourcc, version+flags, then times/ids (v0: 4+4+4+4+4, v1: 8+8+4+4+8),
+    // reserved 8, layer 2, group 2, volume 2, reserved 2.
+    let matrix = at + 4 + 4 + if version == 1 { 32 } else { 20 } + 16;
+    let one = 0x0001_0000i32;
+    let (a, b, c, d) = match degrees % 360 {
+        90 => (0, one, -one, 0),
+        180 => (-one, 0, 0, -one),
+        270 => (0, -one, one, 0),
+        _ => (one, 0, 0, one),
+    };
+    let values = [a, b, 0, c, d, 0, 0, 0, 0x4000_0000];
+    for (i, v) in values.iter().enumerate() {
+        bytes[matrix + i * 4..matrix + i * 4 + 4].copy_from_slice(&v.to_be_bytes());
+    }
+    std::fs::write(path, bytes).unwrap();
+}
