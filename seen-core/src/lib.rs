@@ -8,11 +8,14 @@ pub mod config;
 pub mod error;
 mod library;
 pub mod media;
+pub mod pipeline;
+pub mod stats;
 pub mod store;
 
 pub use config::{Accel, Config};
 pub use error::{Error, ErrorKind, Result};
-pub use library::{Health, Library};
+pub use library::{Health, Library, PathStatus};
+pub use pipeline::{ScanHandle, ScanOutcome};
 
 /// The engine's version (the crate version).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

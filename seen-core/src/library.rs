@@ -7,7 +7,9 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::store::{Asset, ListQuery, ScanPath, Store};
+use crate::pipeline::{CurrentScan, Pipeline, QueueDepths, ScanHandle};
+use crate::stats::{Counters, CountersSnapshot};
+use crate::store::{Asset, ListQuery, RemovedPath, ScanPath, Store};
 
 /// The answer of a health check.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -23,7 +25,20 @@ pub struct Health {
 struct Inner {
     config: Config,
     store: Store,
+    pipeline: Arc<Pipeline>,
+    counters: Arc<Counters>,
     started: Instant,
+}
+
+/// What `/paths/status` reports for a path.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct PathStatus {
+    /// A scan of it is running.
+    pub scanning: bool,
+    /// Its watcher is paused (events are held).
+    pub watcher_paused: bool,
+    /// Its watcher is active.
+    pub watching: bool,
 }
 
 /// An open photo library. Cheap to clone; every clone is the same library.
@@ -46,10 +61,14 @@ impl Library {
         let url = config.effective_database_url();
         let store = Store::open(&url, config.db_max_connections).await?;
         tracing::info!(database = store.backend().name(), data_dir = %config.data_dir.display(), "library open");
+        let counters = Arc::new(Counters::default());
+        let pipeline = Pipeline::start(config.clone(), store.clone(), counters.clone());
         Ok(Library {
             inner: Arc::new(Inner {
                 config,
                 store,
+                pipeline,
+                counters,
                 started: Instant::now(),
             }),
         })
@@ -75,8 +94,9 @@ impl Library {
         })
     }
 
-    /// Register a folder to index. It must be an existing directory; the
-    /// stored path is absolute and canonical.
+    /// Register a folder to index and start watching it (it is not scanned
+    /// until [`Library::scan`]). It must be an existing directory; the stored
+    /// path is absolute and canonical.
     pub async fn add_path(&self, path: &str) -> Result<ScanPath> {
         let canonical = tokio::fs::canonicalize(path)
             .await
@@ -91,7 +111,118 @@ impl Library {
             .to_str()
             .ok_or_else(|| Error::invalid(format!("{path}: path is not valid UTF-8")))?;
         let first = self.inner.store.scan_paths().await?.is_empty();
-        self.inner.store.add_scan_path(text, first).await
+        let sp = self.inner.store.add_scan_path(text, first).await?;
+        self.inner.pipeline.watch(&sp);
+        Ok(sp)
+    }
+
+    /// A registered folder, by the path given at registration or any path
+    /// that resolves to it.
+    async fn registered(&self, path: &str) -> Result<ScanPath> {
+        if let Ok(sp) = self.inner.store.scan_path(path).await {
+            return Ok(sp);
+        }
+        let canonical = tokio::fs::canonicalize(path)
+            .await
+            .map_err(|_| Error::not_found(format!("scan path {path}")))?;
+        let text = canonical.to_string_lossy();
+        self.inner.store.scan_path(&text).await
+    }
+
+    /// Unregister a folder: stop its scan and watcher, drop its assets,
+    /// their faces, album links and derived files. The files stay on disk.
+    pub async fn remove_path(&self, path: &str) -> Result<RemovedPath> {
+        let sp = self.registered(path).await?;
+        self.inner.pipeline.forget_path(&sp.path);
+        let removed = self.inner.store.remove_scan_path(&sp.path).await?;
+        for sha in &removed.sha256s {
+            self.inner.pipeline.forget_derived(Some(sha)).await;
+        }
+        Ok(removed)
+    }
+
+    /// Start scanning a registered folder; `Conflict` when it is already
+    /// being scanned. Await the handle for every stage to finish.
+    pub async fn scan(&self, path: &str) -> Result<ScanHandle> {
+        let sp = self.registered(path).await?;
+        if sp.paused {
+            self.inner
+                .store
+                .set_scan_path_paused(&sp.path, false)
+                .await?;
+            self.inner.pipeline.resume(ScanPath {
+                paused: false,
+                ..sp.clone()
+            })?;
+            if let Some(h) = self.inner.pipeline.running_scan(&sp.path) {
+                return Ok(h);
+            }
+        }
+        self.inner.pipeline.scan(ScanPath {
+            paused: false,
+            ..sp
+        })
+    }
+
+    /// Watch every registered folder again and reconcile it with the disk
+    /// (files added, changed or removed while the library was closed), and
+    /// queue derived images left unfinished. Paused folders stay paused.
+    pub async fn start_background(&self) -> Result<Vec<ScanHandle>> {
+        let mut handles = Vec::new();
+        for sp in self.inner.store.scan_paths().await? {
+            self.inner.pipeline.watch(&sp);
+            if sp.paused {
+                self.inner.pipeline.pause(&sp.path);
+                continue;
+            }
+            match self.inner.pipeline.scan(sp) {
+                Ok(h) => handles.push(h),
+                Err(e) => tracing::warn!("reconcile: {e}"),
+            }
+        }
+        self.inner.pipeline.resume_unfinished().await?;
+        Ok(handles)
+    }
+
+    /// Stop the running scan of a folder and hold its watcher's events.
+    pub async fn pause(&self, path: &str) -> Result<()> {
+        let sp = self.registered(path).await?;
+        self.inner
+            .store
+            .set_scan_path_paused(&sp.path, true)
+            .await?;
+        self.inner.pipeline.pause(&sp.path);
+        Ok(())
+    }
+
+    /// Resume a paused folder: events held while paused are processed, and
+    /// a scan that the pause interrupted continues.
+    pub async fn resume(&self, path: &str) -> Result<()> {
+        let sp = self.registered(path).await?;
+        self.inner
+            .store
+            .set_scan_path_paused(&sp.path, false)
+            .await?;
+        self.inner.pipeline.resume(ScanPath {
+            paused: false,
+            ..sp
+        })
+    }
+
+    /// Scanning and watching state of a registered folder.
+    pub async fn path_status(&self, path: &str) -> Result<PathStatus> {
+        let sp = self.registered(path).await?;
+        let (watching, watcher_paused) = self.inner.pipeline.watch_status(&sp.path);
+        Ok(PathStatus {
+            scanning: self.inner.pipeline.is_scanning(&sp.path),
+            watcher_paused: watcher_paused || sp.paused,
+            watching: watching && !sp.paused,
+        })
+    }
+
+    /// Whether any folder is being scanned.
+    pub fn scanning(&self) -> bool {
+        self.inner.pipeline.any_scanning()
     }
 
     /// Registered folders.
@@ -109,8 +240,73 @@ impl Library {
         self.inner.store.asset(id).await
     }
 
-    /// Flush and close the database.
+    /// The asset indexed at `path`, if any.
+    pub async fn asset_by_path(&self, path: &str) -> Result<Option<Asset>> {
+        self.inner.store.asset_by_path(path).await
+    }
+
+    /// The 256 px WebP thumbnail (made now if missing).
+    pub async fn thumbnail(&self, id: i64) -> Result<Vec<u8>> {
+        let asset = self.inner.store.asset(id).await?;
+        self.inner.pipeline.derived_image(&asset, false).await
+    }
+
+    /// The 1600 px WebP preview (made now if missing).
+    pub async fn preview(&self, id: i64) -> Result<Vec<u8>> {
+        let asset = self.inner.store.asset(id).await?;
+        self.inner.pipeline.derived_image(&asset, true).await
+    }
+
+    /// Remove an asset from the index (and its derived images). The file
+    /// stays on disk and later scans leave it out.
+    pub async fn delete_asset(&self, id: i64) -> Result<()> {
+        let asset = self.inner.store.asset(id).await?;
+        self.inner.pipeline.delete_assets(&[asset], true).await?;
+        Ok(())
+    }
+
+    /// Save the user's rotation (0, 90, 180, 270 degrees clockwise) and
+    /// remake the derived images. The original file is never touched.
+    pub async fn set_rotation(&self, id: i64, rotation: i64) -> Result<()> {
+        self.inner.store.set_rotation(id, rotation).await?;
+        let asset = self.inner.store.asset(id).await?;
+        self.inner.pipeline.regenerate(&asset);
+        Ok(())
+    }
+
+    /// Groups of assets with identical content.
+    pub async fn duplicates(&self) -> Result<Vec<Vec<i64>>> {
+        self.inner.store.duplicate_groups().await
+    }
+
+    /// Number of indexed assets.
+    pub async fn asset_count(&self) -> Result<i64> {
+        self.inner.store.count_assets().await
+    }
+
+    /// Lifetime counters of the pipeline.
+    pub fn counters(&self) -> CountersSnapshot {
+        self.inner.counters.snapshot()
+    }
+
+    /// Queue depths per stage.
+    pub fn queue_depths(&self) -> QueueDepths {
+        self.inner.pipeline.queue_depths()
+    }
+
+    /// Figures of the running scans, if any.
+    pub fn current_scan(&self) -> Option<CurrentScan> {
+        self.inner.pipeline.current_scan()
+    }
+
+    /// Wait until every row handed to the database writer is committed.
+    pub async fn flush(&self) {
+        self.inner.pipeline.flush().await;
+    }
+
+    /// Stop scans and watchers, flush pending writes and close the database.
     pub async fn close(&self) {
+        self.inner.pipeline.shutdown().await;
         self.inner.store.close().await;
         tracing::info!("library closed");
     }

@@ -40,9 +40,18 @@ fn dms(v: f64) -> Vec<Rational> {
     let m = ((v - d) * 60.0).floor();
     let s = ((v - d) * 60.0 - m) * 60.0;
     vec![
-        Rational { num: d as u32, denom: 1 },
-        Rational { num: m as u32, denom: 1 },
-        Rational { num: (s * 10000.0).round() as u32, denom: 10000 },
+        Rational {
+            num: d as u32,
+            denom: 1,
+        },
+        Rational {
+            num: m as u32,
+            denom: 1,
+        },
+        Rational {
+            num: (s * 10000.0).round() as u32,
+            denom: 10000,
+        },
     ]
 }
 
@@ -54,7 +63,11 @@ fn ascii(s: &str) -> Value {
 pub fn exif_block(spec: &ExifSpec) -> Vec<u8> {
     let mut fields = Vec::new();
     let mut push = |tag, value| {
-        fields.push(Field { tag, ifd_num: In::PRIMARY, value });
+        fields.push(Field {
+            tag,
+            ifd_num: In::PRIMARY,
+            value,
+        });
     };
     if let Some(v) = spec.make {
         push(Tag::Make, ascii(v));
@@ -69,13 +82,22 @@ pub fn exif_block(spec: &ExifSpec) -> Vec<u8> {
         push(Tag::PhotographicSensitivity, Value::Short(vec![v]));
     }
     if let Some((n, d)) = spec.fnumber {
-        push(Tag::FNumber, Value::Rational(vec![Rational { num: n, denom: d }]));
+        push(
+            Tag::FNumber,
+            Value::Rational(vec![Rational { num: n, denom: d }]),
+        );
     }
     if let Some((n, d)) = spec.exposure {
-        push(Tag::ExposureTime, Value::Rational(vec![Rational { num: n, denom: d }]));
+        push(
+            Tag::ExposureTime,
+            Value::Rational(vec![Rational { num: n, denom: d }]),
+        );
     }
     if let Some((n, d)) = spec.focal {
-        push(Tag::FocalLength, Value::Rational(vec![Rational { num: n, denom: d }]));
+        push(
+            Tag::FocalLength,
+            Value::Rational(vec![Rational { num: n, denom: d }]),
+        );
     }
     if let Some(v) = spec.datetime_original {
         push(Tag::DateTimeOriginal, ascii(v));
@@ -87,14 +109,23 @@ pub fn exif_block(spec: &ExifSpec) -> Vec<u8> {
         push(Tag::Orientation, Value::Short(vec![v]));
     }
     if let Some((lat, lon, alt)) = spec.gps {
-        push(Tag::GPSLatitudeRef, ascii(if lat < 0.0 { "S" } else { "N" }));
+        push(
+            Tag::GPSLatitudeRef,
+            ascii(if lat < 0.0 { "S" } else { "N" }),
+        );
         push(Tag::GPSLatitude, Value::Rational(dms(lat)));
-        push(Tag::GPSLongitudeRef, ascii(if lon < 0.0 { "W" } else { "E" }));
+        push(
+            Tag::GPSLongitudeRef,
+            ascii(if lon < 0.0 { "W" } else { "E" }),
+        );
         push(Tag::GPSLongitude, Value::Rational(dms(lon)));
         push(Tag::GPSAltitudeRef, Value::Byte(vec![u8::from(alt < 0.0)]));
         push(
             Tag::GPSAltitude,
-            Value::Rational(vec![Rational { num: (alt.abs() * 100.0) as u32, denom: 100 }]),
+            Value::Rational(vec![Rational {
+                num: (alt.abs() * 100.0) as u32,
+                denom: 100,
+            }]),
         );
     }
     // Keep SRational in use so the writer's signed path is exercised too.
@@ -128,7 +159,11 @@ pub fn test_pixels(w: u32, h: u32, seed: u32) -> image::RgbImage {
         let r = (x * 255 / w.max(1)) as i32 + n;
         let g = (y * 255 / h.max(1)) as i32 + n;
         let b = (((x + y) * 127) / (w + h).max(1)) as i32 + 64 + n;
-        image::Rgb([r.clamp(0, 255) as u8, g.clamp(0, 255) as u8, b.clamp(0, 255) as u8])
+        image::Rgb([
+            r.clamp(0, 255) as u8,
+            g.clamp(0, 255) as u8,
+            b.clamp(0, 255) as u8,
+        ])
     })
 }
 
@@ -166,7 +201,9 @@ pub fn image_file(w: u32, h: u32, seed: u32, format: image::ImageFormat) -> Vec<
 
 /// Run a command and panic with its output when it fails.
 pub fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     assert!(
         out.status.success(),
         "{cmd:?} failed:\n{}",
@@ -179,7 +216,12 @@ pub fn heic(dir: &Path, name: &str, w: u32, h: u32, exif: Option<&ExifSpec>) -> 
     let src = dir.join(format!("{name}.src.jpg"));
     std::fs::write(&src, jpeg(w, h, 7, exif)).unwrap();
     let out = dir.join(name);
-    run(Command::new("heif-enc").arg("-q").arg("60").arg(&src).arg("-o").arg(&out));
+    run(Command::new("heif-enc")
+        .arg("-q")
+        .arg("60")
+        .arg(&src)
+        .arg("-o")
+        .arg(&out));
     std::fs::remove_file(&src).unwrap();
     out
 }

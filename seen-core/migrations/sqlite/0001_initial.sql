@@ -57,16 +57,20 @@ CREATE INDEX assets_dirname ON assets(dirname);
 CREATE INDEX assets_mtime ON assets(mtime_ns, id);
 CREATE INDEX assets_ctime ON assets(ctime_ns, id);
 CREATE INDEX assets_size ON assets(size, id);
-CREATE INDEX assets_filename ON assets(filename, id);
+CREATE INDEX assets_filename ON assets(lower(filename), id);
 CREATE INDEX assets_date_taken ON assets(date_taken, id);
 CREATE INDEX assets_sha256 ON assets(sha256);
+CREATE INDEX assets_pending_previews ON assets(preview_state) WHERE preview_state = 0;
 CREATE INDEX assets_camera ON assets(camera_make, camera_model);
 
 -- Paths removed from the index by an index-only delete: later scans skip them.
 CREATE TABLE excluded_paths (
     path        TEXT    PRIMARY KEY,
+    dirname     TEXT    NOT NULL,
     excluded_at INTEGER NOT NULL
 ) STRICT;
+
+CREATE INDEX excluded_paths_dirname ON excluded_paths(dirname);
 
 CREATE TABLE persons (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -92,8 +92,7 @@ pub fn parse_datetime(value: &[u8], offset: Option<&[u8]>) -> Option<(i64, Optio
         let _ = dt.parse_offset(off);
     }
     let date = chrono::NaiveDate::from_ymd_opt(dt.year as i32, dt.month as u32, dt.day as u32)?;
-    let time =
-        chrono::NaiveTime::from_hms_opt(dt.hour as u32, dt.minute as u32, dt.second as u32)?;
+    let time = chrono::NaiveTime::from_hms_opt(dt.hour as u32, dt.minute as u32, dt.second as u32)?;
     let local = date.and_time(time).and_utc().timestamp();
     let offset_min = dt.offset.map(i64::from);
     Some((local - offset_min.unwrap_or(0) * 60, offset_min))

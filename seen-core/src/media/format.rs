@@ -103,13 +103,20 @@ pub fn sniff(head: &[u8]) -> Format {
     if head.len() >= 12 && &head[0..4] == b"RIFF" && &head[8..12] == b"WEBP" {
         return Format::Webp;
     }
-    if head.len() >= 12 && &head[0..4] == b"RIFF" && (&head[8..12] == b"AVI " || &head[8..12] == b"WAVE") {
+    if head.len() >= 12
+        && &head[0..4] == b"RIFF"
+        && (&head[8..12] == b"AVI " || &head[8..12] == b"WAVE")
+    {
         return Format::AudioVideo;
     }
     if head.starts_with(b"BM") && head.len() >= 14 {
         return Format::Bmp;
     }
-    if head.starts_with(b"II*\0") || head.starts_with(b"MM\0*") || head.starts_with(b"IIRO") || head.starts_with(b"IIU\0") {
+    if head.starts_with(b"II*\0")
+        || head.starts_with(b"MM\0*")
+        || head.starts_with(b"IIRO")
+        || head.starts_with(b"IIU\0")
+    {
         return Format::Tiff;
     }
     if head.len() >= 12 && &head[4..8] == b"ftyp" {

@@ -76,7 +76,10 @@ fn check(e: HeifError, what: &str) -> Result<()> {
             .to_string_lossy()
             .into_owned()
     };
-    Err(Error::Media(format!("HEIF {what}: {message} (code {})", e.code)))
+    Err(Error::Media(format!(
+        "HEIF {what}: {message} (code {})",
+        e.code
+    )))
 }
 
 /// Owns the libheif objects of one decode and frees them in any case.

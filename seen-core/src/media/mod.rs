@@ -34,7 +34,12 @@ impl Orient {
 /// Decode a still image from `bytes`, at least `min_long_side` pixels on its
 /// longest side when the source is that large (JPEG decodes at the smallest
 /// DCT scale that still covers it), then apply `orient`.
-pub fn decode_still(bytes: &[u8], format: Format, min_long_side: u32, orient: Orient) -> Result<Rgb> {
+pub fn decode_still(
+    bytes: &[u8],
+    format: Format,
+    min_long_side: u32,
+    orient: Orient,
+) -> Result<Rgb> {
     let image = match format {
         Format::Jpeg => pixels::decode_jpeg(bytes, min_long_side)?,
         Format::Heif => {
@@ -52,7 +57,9 @@ pub fn decode_still(bytes: &[u8], format: Format, min_long_side: u32, orient: Or
             )));
         }
     };
-    Ok(image.oriented(orient.exif).rotated_clockwise(orient.rotation))
+    Ok(image
+        .oriented(orient.exif)
+        .rotated_clockwise(orient.rotation))
 }
 
 /// The size (w, h) that fits `(w, h)` within `max` on its longest side,

@@ -159,8 +159,7 @@ impl Rgb {
         let src = ImageRef::new(self.width, self.height, &self.data, PixelType::U8x3)
             .map_err(|e| Error::Internal(format!("resize source: {e}")))?;
         let mut dst = Image::new(w.max(1), h.max(1), PixelType::U8x3);
-        let options =
-            ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+        let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
         RESIZER
             .with(|r| r.borrow_mut().resize(&src, &mut dst, &options))
             .map_err(|e| Error::Internal(format!("resize: {e}")))?;

@@ -6,13 +6,31 @@ use crate::media::exif::PhotoMeta;
 #[test]
 fn sniffs_by_content() {
     assert_eq!(sniff(&mk::jpeg(8, 8, 1, None)), Format::Jpeg);
-    assert_eq!(sniff(&mk::image_file(8, 8, 1, image::ImageFormat::Png)), Format::Png);
-    assert_eq!(sniff(&mk::image_file(8, 8, 1, image::ImageFormat::WebP)), Format::Webp);
-    assert_eq!(sniff(&mk::image_file(8, 8, 1, image::ImageFormat::Gif)), Format::Gif);
-    assert_eq!(sniff(&mk::image_file(8, 8, 1, image::ImageFormat::Tiff)), Format::Tiff);
-    assert_eq!(sniff(&mk::image_file(8, 8, 1, image::ImageFormat::Bmp)), Format::Bmp);
+    assert_eq!(
+        sniff(&mk::image_file(8, 8, 1, image::ImageFormat::Png)),
+        Format::Png
+    );
+    assert_eq!(
+        sniff(&mk::image_file(8, 8, 1, image::ImageFormat::WebP)),
+        Format::Webp
+    );
+    assert_eq!(
+        sniff(&mk::image_file(8, 8, 1, image::ImageFormat::Gif)),
+        Format::Gif
+    );
+    assert_eq!(
+        sniff(&mk::image_file(8, 8, 1, image::ImageFormat::Tiff)),
+        Format::Tiff
+    );
+    assert_eq!(
+        sniff(&mk::image_file(8, 8, 1, image::ImageFormat::Bmp)),
+        Format::Bmp
+    );
     assert_eq!(sniff(b""), Format::Empty);
-    assert_eq!(sniff(b"hello, I am text pretending to be a photo"), Format::Unknown);
+    assert_eq!(
+        sniff(b"hello, I am text pretending to be a photo"),
+        Format::Unknown
+    );
     assert_eq!(sniff(b"\0\0\0\x18ftypheic\0\0\0\0"), Format::Heif);
     assert_eq!(sniff(b"\0\0\0\x18ftypisom\0\0\0\0"), Format::AudioVideo);
     assert_eq!(sniff(b"\x1a\x45\xdf\xa3rest"), Format::AudioVideo);
@@ -20,17 +38,33 @@ fn sniffs_by_content() {
 
 #[test]
 fn extensions_decide_what_is_media() {
-    for ext in ["jpg", "jpeg", "png", "gif", "webp", "heic", "heif", "avif", "tif", "tiff", "bmp", "mpo"] {
-        assert_eq!(media_type_for_extension(ext).unwrap().kind, crate::store::AssetKind::Image, "{ext}");
+    for ext in [
+        "jpg", "jpeg", "png", "gif", "webp", "heic", "heif", "avif", "tif", "tiff", "bmp", "mpo",
+    ] {
+        assert_eq!(
+            media_type_for_extension(ext).unwrap().kind,
+            crate::store::AssetKind::Image,
+            "{ext}"
+        );
     }
     for ext in ["dng", "cr2", "cr3", "nef", "arw", "orf", "rw2"] {
         assert!(media_type_for_extension(ext).unwrap().raw, "{ext}");
     }
-    for ext in ["mp4", "mov", "m4v", "mkv", "webm", "avi", "wmv", "3gp", "mpg", "mpeg", "mts", "m2ts"] {
-        assert_eq!(media_type_for_extension(ext).unwrap().kind, crate::store::AssetKind::Video, "{ext}");
+    for ext in [
+        "mp4", "mov", "m4v", "mkv", "webm", "avi", "wmv", "3gp", "mpg", "mpeg", "mts", "m2ts",
+    ] {
+        assert_eq!(
+            media_type_for_extension(ext).unwrap().kind,
+            crate::store::AssetKind::Video,
+            "{ext}"
+        );
     }
     for ext in ["mp3", "m4a", "aac", "wav", "flac", "ogg", "opus"] {
-        assert_eq!(media_type_for_extension(ext).unwrap().kind, crate::store::AssetKind::Audio, "{ext}");
+        assert_eq!(
+            media_type_for_extension(ext).unwrap().kind,
+            crate::store::AssetKind::Audio,
+            "{ext}"
+        );
     }
     for ext in ["txt", "pdf", "xmp", "json", ""] {
         assert!(media_type_for_extension(ext).is_none(), "{ext}");
@@ -140,11 +174,23 @@ fn orientation_is_applied_when_decoding() {
         let bytes = mk::jpeg(400, 200, 1, None);
         let img = decode_still(&bytes, Format::Jpeg, 400, Orient { exif, rotation: 0 }).unwrap();
         assert_eq!((img.width, img.height), expect_dims, "orientation {exif}");
-        assert!(is_red(&img, corner.0, corner.1), "orientation {exif}: marker not at {corner:?}");
+        assert!(
+            is_red(&img, corner.0, corner.1),
+            "orientation {exif}: marker not at {corner:?}"
+        );
     }
     // The user's rotation comes after the EXIF orientation.
     let bytes = mk::jpeg(400, 200, 1, None);
-    let img = decode_still(&bytes, Format::Jpeg, 400, Orient { exif: 6, rotation: 90 }).unwrap();
+    let img = decode_still(
+        &bytes,
+        Format::Jpeg,
+        400,
+        Orient {
+            exif: 6,
+            rotation: 90,
+        },
+    )
+    .unwrap();
     assert_eq!((img.width, img.height), (400, 200));
     assert!(is_red(&img, 399, 199));
 }
@@ -231,11 +277,16 @@ fn video_probe_and_frames() {
         240,
         true,
         &[
-            "-metadata", "creation_time=2023-01-05T10:00:00Z",
-            "-metadata", "com.apple.quicktime.make=Apple",
-            "-metadata", "com.apple.quicktime.model=iPhone 13",
-            "-metadata", "com.apple.quicktime.location.ISO6709=+48.8584+002.2945+035.000/",
-            "-movflags", "use_metadata_tags",
+            "-metadata",
+            "creation_time=2023-01-05T10:00:00Z",
+            "-metadata",
+            "com.apple.quicktime.make=Apple",
+            "-metadata",
+            "com.apple.quicktime.model=iPhone 13",
+            "-metadata",
+            "com.apple.quicktime.location.ISO6709=+48.8584+002.2945+035.000/",
+            "-movflags",
+            "use_metadata_tags",
         ],
     );
     let m = video::probe(&mp4).unwrap();
@@ -243,7 +294,11 @@ fn video_probe_and_frames() {
     assert_eq!(m.video_codec.as_deref(), Some("h264"));
     assert_eq!(m.audio_codec.as_deref(), Some("aac"));
     assert_eq!((m.width, m.height), (Some(320), Some(240)));
-    assert!((1900..=2100).contains(&m.duration_ms.unwrap()), "{:?}", m.duration_ms);
+    assert!(
+        (1900..=2100).contains(&m.duration_ms.unwrap()),
+        "{:?}",
+        m.duration_ms
+    );
     assert_eq!(m.date_taken, Some(1_672_912_800));
     assert_eq!(m.make.as_deref(), Some("Apple"));
     assert_eq!(m.model.as_deref(), Some("iPhone 13"));

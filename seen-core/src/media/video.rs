@@ -4,10 +4,10 @@
 use std::path::Path;
 use std::sync::Once;
 
-use ffmpeg_next as ffmpeg;
 use ffmpeg::format::Pixel;
 use ffmpeg::media::Type;
 use ffmpeg::software::scaling::{context::Context as Scaler, flag::Flags};
+use ffmpeg_next as ffmpeg;
 
 use crate::error::{Error, Result};
 
@@ -95,7 +95,11 @@ fn parse_container_time(s: &str) -> Option<(i64, Option<i64>)> {
             return (t.timestamp() > 0).then_some((t.timestamp(), Some(off)));
         }
     }
-    for fmt in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+    ] {
         if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
             let secs = t.and_utc().timestamp();
             return (secs > 0).then_some((secs, None));
@@ -136,11 +140,10 @@ pub fn probe(path: &Path) -> Result<AvMeta> {
     if duration > 0 {
         m.duration_ms = Some(duration / (ffmpeg::ffi::AV_TIME_BASE as i64 / 1000));
     }
-    if let Some(stream) = ictx
-        .streams()
-        .best(Type::Video)
-        .filter(|s| !s.disposition().contains(ffmpeg::format::stream::Disposition::ATTACHED_PIC))
-    {
+    if let Some(stream) = ictx.streams().best(Type::Video).filter(|s| {
+        !s.disposition()
+            .contains(ffmpeg::format::stream::Disposition::ATTACHED_PIC)
+    }) {
         let params = stream.parameters();
         m.has_video = true;
         m.video_codec = Some(params.id().name().to_string());
@@ -150,7 +153,11 @@ pub fn probe(path: &Path) -> Result<AvMeta> {
             && v.width() > 0
         {
             let (w, h) = (v.width() as i64, v.height() as i64);
-            let (w, h) = if m.rotation % 180 == 90 { (h, w) } else { (w, h) };
+            let (w, h) = if m.rotation % 180 == 90 {
+                (h, w)
+            } else {
+                (w, h)
+            };
             m.width = Some(w);
             m.height = Some(h);
         }
@@ -178,10 +185,14 @@ pub fn probe(path: &Path) -> Result<AvMeta> {
         m.date_taken = Some(t);
         m.date_taken_offset_min = off;
     }
-    m.make = get(&["com.apple.quicktime.make", "com.android.manufacturer", "make"]);
+    m.make = get(&[
+        "com.apple.quicktime.make",
+        "com.android.manufacturer",
+        "make",
+    ]);
     m.model = get(&["com.apple.quicktime.model", "com.android.model", "model"]);
-    if let Some((lat, lon, alt)) = get(&["com.apple.quicktime.location.ISO6709", "location"])
-        .and_then(|l| parse_iso6709(&l))
+    if let Some((lat, lon, alt)) =
+        get(&["com.apple.quicktime.location.ISO6709", "location"]).and_then(|l| parse_iso6709(&l))
     {
         m.gps_lat = Some(lat);
         m.gps_lon = Some(lon);
@@ -201,7 +212,11 @@ pub fn frame(path: &Path, max_long_side: u32) -> Result<Rgb> {
             .streams()
             .best(Type::Video)
             .ok_or_else(|| Error::Media(format!("{}: no video stream", path.display())))?;
-        (stream.index(), display_rotation(&stream), stream.parameters())
+        (
+            stream.index(),
+            display_rotation(&stream),
+            stream.parameters(),
+        )
     };
     let mut decoder = ffmpeg::codec::context::Context::from_parameters(params)
         .and_then(|c| c.decoder().video())

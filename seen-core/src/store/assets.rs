@@ -1,6 +1,6 @@
 //! Assets: one row per indexed file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -99,6 +99,13 @@ pub struct NewAsset {
     pub has_audio: bool,
     /// Why the file could only be partly read, if it could not.
     pub error: Option<String>,
+    /// Thumbnail state: 0 pending, 1 done, 2 failed, 3 none (audio).
+    pub thumb_state: i64,
+    /// Preview state: 0 pending, 1 done, 2 failed, 3 none (audio).
+    pub preview_state: i64,
+    /// The id of an indexed asset with the same content whose file is gone:
+    /// this file is that asset, renamed or moved, and keeps its id.
+    pub moved_from: Option<i64>,
 }
 
 /// An indexed file as stored.
@@ -363,7 +370,7 @@ impl ListQuery {
 }
 
 /// What a rescan needs to know about an indexed file to skip it unopened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssetStat {
     /// Asset id.
     pub id: i64,
@@ -371,6 +378,21 @@ pub struct AssetStat {
     pub size: i64,
     /// Modification time, ns.
     pub mtime_ns: i64,
+    /// User rotation.
+    pub rotation: i64,
+}
+
+/// Derived-image states used to find unfinished work after a restart.
+/// State codes: 0 pending, 1 done, 2 failed, 3 not applicable.
+pub mod derived_state {
+    /// Not made yet.
+    pub const PENDING: i64 = 0;
+    /// Made and on disk.
+    pub const DONE: i64 = 1;
+    /// Could not be made (the reason is in the asset's `error`).
+    pub const FAILED: i64 = 2;
+    /// The asset has no picture (audio).
+    pub const NONE: i64 = 3;
 }
 
 const ASSET_COLUMNS: &str = "id, scan_path_id, path, dirname, filename, ext, mime, kind, size, \
@@ -385,7 +407,7 @@ const UPSERT_ASSET: &str = "INSERT INTO assets (scan_path_id, path, dirname, fil
     focal_length_mm, gps_lat, gps_lon, gps_alt, duration_ms, video_codec, audio_codec, \
     has_audio, error, thumb_state, preview_state, indexed_at, updated_at) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-    $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, 0, 0, $32, $32) \
+    $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $33, $34, $32, $32) \
     ON CONFLICT (path) DO UPDATE SET scan_path_id = excluded.scan_path_id, \
     dirname = excluded.dirname, filename = excluded.filename, ext = excluded.ext, \
     mime = excluded.mime, kind = excluded.kind, size = excluded.size, \
@@ -398,8 +420,11 @@ const UPSERT_ASSET: &str = "INSERT INTO assets (scan_path_id, path, dirname, fil
     gps_lat = excluded.gps_lat, gps_lon = excluded.gps_lon, gps_alt = excluded.gps_alt, \
     duration_ms = excluded.duration_ms, video_codec = excluded.video_codec, \
     audio_codec = excluded.audio_codec, has_audio = excluded.has_audio, \
-    error = excluded.error, thumb_state = 0, preview_state = 0, \
-    faces_scanned_at = NULL, updated_at = excluded.updated_at \
+    error = excluded.error, thumb_state = excluded.thumb_state, \
+    preview_state = excluded.preview_state, \
+    faces_scanned_at = CASE WHEN assets.sha256 = excluded.sha256 \
+        THEN assets.faces_scanned_at ELSE NULL END, \
+    updated_at = excluded.updated_at \
     RETURNING id";
 
 /// Split an absolute path into (dirname, filename).
@@ -425,6 +450,30 @@ impl Store {
             let mut ids = Vec::with_capacity(batch.len());
             for a in batch {
                 let (dirname, filename) = split_path(&a.path);
+                if let Some(old) = a.moved_from {
+                    // Same content under a new name: keep the id (and with it
+                    // albums, faces, rotation), update where it lives.
+                    let moved: Option<i64> = sqlx::query_scalar(
+                        "UPDATE assets SET scan_path_id = $1, path = $2, dirname = $3, \
+                         filename = $4, ext = $5, mtime_ns = $6, ctime_ns = $7, \
+                         updated_at = $8 WHERE id = $9 RETURNING id",
+                    )
+                    .bind(a.scan_path_id)
+                    .bind(&a.path)
+                    .bind(dirname)
+                    .bind(filename)
+                    .bind(&a.ext)
+                    .bind(a.mtime_ns)
+                    .bind(a.ctime_ns)
+                    .bind(t)
+                    .bind(old)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if let Some(id) = moved {
+                        ids.push(id);
+                        continue;
+                    }
+                }
                 let kind = a.kind.unwrap_or(AssetKind::Image).as_str();
                 let id: i64 = sqlx::query_scalar(UPSERT_ASSET)
                     .bind(a.scan_path_id)
@@ -459,6 +508,8 @@ impl Store {
                     .bind(a.has_audio)
                     .bind(&a.error)
                     .bind(t)
+                    .bind(a.thumb_state)
+                    .bind(a.preview_state)
                     .fetch_one(&mut *tx)
                     .await?;
                 ids.push(id);
@@ -531,15 +582,27 @@ impl Store {
     /// Size and mtime of every indexed file directly inside `dirname`, keyed
     /// by path: one query per directory lets a rescan skip unchanged files.
     pub async fn stats_in_dir(&self, dirname: &str) -> Result<HashMap<String, AssetStat>> {
-        let rows: Vec<(i64, String, i64, i64)> = on_read!(self, |pool| {
-            sqlx::query_as("SELECT id, path, size, mtime_ns FROM assets WHERE dirname = $1")
-                .bind(dirname)
-                .fetch_all(pool)
-                .await?
+        let rows: Vec<(i64, String, i64, i64, i64)> = on_read!(self, |pool| {
+            sqlx::query_as(
+                "SELECT id, path, size, mtime_ns, rotation FROM assets WHERE dirname = $1",
+            )
+            .bind(dirname)
+            .fetch_all(pool)
+            .await?
         });
         Ok(rows
             .into_iter()
-            .map(|(id, path, size, mtime_ns)| (path, AssetStat { id, size, mtime_ns }))
+            .map(|(id, path, size, mtime_ns, rotation)| {
+                (
+                    path,
+                    AssetStat {
+                        id,
+                        size,
+                        mtime_ns,
+                        rotation,
+                    },
+                )
+            })
             .collect())
     }
 
@@ -573,10 +636,11 @@ impl Store {
                     deleted += 1;
                     if exclude {
                         sqlx::query(
-                            "INSERT INTO excluded_paths (path, excluded_at) VALUES ($1, $2) \
-                             ON CONFLICT (path) DO NOTHING",
+                            "INSERT INTO excluded_paths (path, dirname, excluded_at) \
+                             VALUES ($1, $2, $3) ON CONFLICT (path) DO NOTHING",
                         )
                         .bind(&path)
+                        .bind(split_path(&path).0)
                         .bind(t)
                         .execute(&mut *tx)
                         .await?;
@@ -623,5 +687,128 @@ impl Store {
             return Err(Error::not_found(format!("asset {id}")));
         }
         Ok(())
+    }
+
+    /// Paths inside `dirname` that were removed from the index on purpose.
+    pub async fn excluded_in_dir(&self, dirname: &str) -> Result<HashSet<String>> {
+        on_read!(self, |pool| {
+            let rows: Vec<String> =
+                sqlx::query_scalar("SELECT path FROM excluded_paths WHERE dirname = $1")
+                    .bind(dirname)
+                    .fetch_all(pool)
+                    .await?;
+            Ok(rows.into_iter().collect())
+        })
+    }
+
+    /// Directories holding indexed files of one scan path.
+    pub async fn dirnames_of_scan_path(&self, scan_path_id: i64) -> Result<Vec<String>> {
+        on_read!(self, |pool| {
+            Ok(sqlx::query_scalar(
+                "SELECT DISTINCT dirname FROM assets WHERE scan_path_id = $1 ORDER BY dirname",
+            )
+            .bind(scan_path_id)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    /// (id, path, sha256) of every asset whose content hash is in `shas`.
+    pub async fn assets_with_any_sha256(
+        &self,
+        shas: &[String],
+    ) -> Result<Vec<(i64, String, String)>> {
+        let mut out = Vec::new();
+        for chunk in shas.chunks(200) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT id, path, sha256 FROM assets WHERE sha256 IN ({}) ORDER BY id",
+                placeholders.join(", ")
+            );
+            let rows: Vec<(i64, String, String)> = on_read!(self, |pool| {
+                let mut q = sqlx::query_as(&sql);
+                for sha in chunk {
+                    q = q.bind(sha);
+                }
+                q.fetch_all(pool).await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Record the preview (or thumbnail) state of every asset with this
+    /// content and rotation.
+    pub async fn set_derived_state(
+        &self,
+        sha256: &str,
+        rotation: i64,
+        thumb: Option<i64>,
+        preview: Option<i64>,
+    ) -> Result<()> {
+        on_write!(self, |pool| {
+            sqlx::query(
+                "UPDATE assets SET thumb_state = COALESCE($1, thumb_state), \
+                 preview_state = COALESCE($2, preview_state) \
+                 WHERE sha256 = $3 AND rotation = $4",
+            )
+            .bind(thumb)
+            .bind(preview)
+            .bind(sha256)
+            .bind(rotation)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Assets whose thumbnail or preview is still to be made.
+    pub async fn assets_needing_derived(&self, limit: i64) -> Result<Vec<Asset>> {
+        let sql = format!(
+            "SELECT {ASSET_COLUMNS} FROM assets WHERE preview_state = 0 OR thumb_state = 0 \
+             ORDER BY id LIMIT $1"
+        );
+        on_read!(self, |pool| {
+            Ok(sqlx::query_as::<_, Asset>(&sql)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?)
+        })
+    }
+
+    /// How many assets share this content hash.
+    pub async fn count_sha256(&self, sha256: &str) -> Result<i64> {
+        on_read!(self, |pool| {
+            Ok(
+                sqlx::query_scalar("SELECT COUNT(*) FROM assets WHERE sha256 = $1")
+                    .bind(sha256)
+                    .fetch_one(pool)
+                    .await?,
+            )
+        })
+    }
+
+    /// Groups of asset ids with identical content (two or more per group).
+    pub async fn duplicate_groups(&self) -> Result<Vec<Vec<i64>>> {
+        let rows: Vec<(String, i64)> = on_read!(self, |pool| {
+            sqlx::query_as(
+                "SELECT sha256, id FROM assets WHERE sha256 IN \
+                 (SELECT sha256 FROM assets WHERE sha256 IS NOT NULL \
+                  GROUP BY sha256 HAVING COUNT(*) > 1) ORDER BY sha256, id",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        let mut groups: Vec<Vec<i64>> = Vec::new();
+        let mut last: Option<String> = None;
+        for (sha, id) in rows {
+            if last.as_deref() == Some(sha.as_str()) {
+                groups.last_mut().expect("group started").push(id);
+            } else {
+                groups.push(vec![id]);
+                last = Some(sha);
+            }
+        }
+        Ok(groups)
     }
 }

@@ -21,7 +21,9 @@ mod faces;
 mod paths;
 
 pub use albums::Album;
-pub use assets::{Asset, AssetKind, AssetStat, ListQuery, NewAsset, Order, SortField};
+pub use assets::{
+    Asset, AssetKind, AssetStat, ListQuery, NewAsset, Order, SortField, derived_state,
+};
 pub use faces::NewFace;
 pub use paths::{RemovedPath, ScanPath};
 

@@ -1,0 +1,594 @@
+//! Ingestion: discover → read once + hash → metadata → batched store →
+//! thumbnails → previews, with bounded queues, CPU work on worker threads
+//! (never on the async runtime), and a watcher that keeps the index in step
+//! with the disk.
+
+mod derived;
+mod discover;
+mod process;
+mod queue;
+mod tracker;
+mod watch;
+mod writer;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{mpsc, oneshot, watch as tokio_watch};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::media::{MediaType, Orient, Rgb};
+use crate::stats::Counters;
+use crate::store::{Asset, AssetKind, AssetStat, NewAsset, ScanPath, Store, derived_state};
+
+pub(crate) use derived::Derived;
+pub(crate) use tracker::Tracker;
+use writer::WriteOp;
+
+/// A file queued for ingestion.
+pub(crate) struct FileJob {
+    scan_path_id: i64,
+    path: String,
+    ext: String,
+    media: MediaType,
+    size: i64,
+    mtime_ns: i64,
+    ctime_ns: i64,
+    /// The index's row for this path, when it has one.
+    known: Option<AssetStat>,
+    tracker: Arc<Tracker>,
+}
+
+impl FileJob {
+    fn base_asset(&self) -> NewAsset {
+        NewAsset {
+            scan_path_id: self.scan_path_id,
+            path: self.path.clone(),
+            ext: self.ext.clone(),
+            mime: self.media.mime.to_string(),
+            kind: Some(self.media.kind),
+            size: self.size,
+            mtime_ns: self.mtime_ns,
+            ctime_ns: self.ctime_ns,
+            orientation: 1,
+            ..NewAsset::default()
+        }
+    }
+}
+
+/// Derived images still to make for one content hash and rotation.
+pub(crate) struct DerivedJob {
+    path: PathBuf,
+    sha256: String,
+    orient: Orient,
+    thumb: bool,
+    preview: bool,
+    /// Pixels already decoded and fitted to the preview size, if kept.
+    image: Option<Rgb>,
+    tracker: Arc<Tracker>,
+}
+
+/// What every pipeline stage shares.
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) store: Store,
+    pub(crate) derived: Derived,
+    pub(crate) counters: Arc<Counters>,
+    sched: queue::Scheduler,
+    writer: mpsc::Sender<WriteOp>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl Shared {
+    /// Hand an operation to the writer (from a worker thread).
+    fn send(&self, op: WriteOp) {
+        if let Err(e) = self.writer.blocking_send(op) {
+            // The writer only stops at shutdown; end the unit so nobody waits forever.
+            match e.0 {
+                WriteOp::Upsert { tracker, .. } | WriteOp::Derived { tracker, .. } => tracker.end(),
+                WriteOp::Flush(_) => {}
+            }
+        }
+    }
+}
+
+/// A running or finished scan; await [`ScanHandle::wait`] for every stage
+/// (rows, thumbnails, previews) to be done.
+#[derive(Clone)]
+pub struct ScanHandle {
+    done: tokio_watch::Receiver<Option<ScanOutcome>>,
+}
+
+/// How a scan ended.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ScanOutcome {
+    /// The scan path.
+    pub path: String,
+    /// Files that were new or changed and were processed.
+    pub files_processed: u64,
+    /// Assets removed because their files were gone.
+    pub files_removed: u64,
+    /// Whether it was stopped before the end (pause, removal, shutdown).
+    pub cancelled: bool,
+}
+
+impl ScanHandle {
+    /// Wait until the scan and all its derived images are done.
+    pub async fn wait(mut self) -> Result<ScanOutcome> {
+        loop {
+            if let Some(outcome) = self.done.borrow().clone() {
+                return Ok(outcome);
+            }
+            if self.done.changed().await.is_err() {
+                return Err(Error::Cancelled(
+                    "the library closed during the scan".into(),
+                ));
+            }
+        }
+    }
+
+    /// Whether the scan has finished.
+    pub fn is_finished(&self) -> bool {
+        self.done.borrow().is_some()
+    }
+}
+
+struct RunningScan {
+    tracker: Arc<Tracker>,
+    handle: ScanHandle,
+}
+
+/// Per-path live state.
+#[derive(Default)]
+struct PathState {
+    scan: Option<RunningScan>,
+    /// A scan was stopped by pause and must run again on resume.
+    interrupted: bool,
+}
+
+/// Live figures of the running scans, for /stats.
+#[derive(Debug, Clone, Default, serde::Serialize, PartialEq)]
+pub struct CurrentScan {
+    /// Files processed by running scans.
+    pub files_processed: u64,
+    /// Files found needing work by running scans.
+    pub files_found: u64,
+    /// Photos processed.
+    pub photos_processed: u64,
+    /// Videos processed.
+    pub videos_processed: u64,
+    /// Seconds since the oldest running scan started.
+    pub elapsed_seconds: f64,
+}
+
+/// Queue depths per stage.
+#[derive(Debug, Clone, Default, serde::Serialize, PartialEq, Eq)]
+pub struct QueueDepths {
+    /// Directories being walked (running scans still discovering).
+    pub discover: usize,
+    /// Files waiting to be read, hashed and described.
+    pub hash: usize,
+    /// Rows waiting for the database writer.
+    pub db_write: usize,
+    /// Derived images waiting (previews and regenerations).
+    pub thumb: usize,
+}
+
+/// The ingestion engine of one library.
+pub(crate) struct Pipeline {
+    shared: Arc<Shared>,
+    paths: Mutex<HashMap<String, PathState>>,
+    watcher: watch::Watcher,
+    workers: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    discovering: std::sync::atomic::AtomicUsize,
+}
+
+impl Pipeline {
+    /// Start the writer task and the worker threads.
+    pub(crate) fn start(config: Config, store: Store, counters: Arc<Counters>) -> Arc<Pipeline> {
+        let (tx, rx) = mpsc::channel(1024);
+        let workers_n = config.effective_workers();
+        let shared = Arc::new(Shared {
+            derived: Derived::new(config.derived_dir()),
+            sched: queue::Scheduler::new(64, 12),
+            writer: tx,
+            runtime: tokio::runtime::Handle::current(),
+            counters: counters.clone(),
+            store: store.clone(),
+            config,
+        });
+        tokio::spawn(writer::run(store, counters, rx));
+        let workers = (0..workers_n)
+            .map(|i| {
+                let shared = shared.clone();
+                std::thread::Builder::new()
+                    .name(format!("seen-worker-{i}"))
+                    .spawn(move || process::worker_loop(shared))
+                    .expect("spawn worker thread")
+            })
+            .collect();
+        Arc::new_cyclic(|weak: &std::sync::Weak<Pipeline>| Pipeline {
+            shared: shared.clone(),
+            paths: Mutex::new(HashMap::new()),
+            watcher: watch::Watcher::new(shared.clone(), weak.clone()),
+            workers: Mutex::new(workers),
+            discovering: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    fn lock_paths(&self) -> std::sync::MutexGuard<'_, HashMap<String, PathState>> {
+        self.paths.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Start a scan of a registered path; `Conflict` if one is running.
+    pub(crate) fn scan(self: &Arc<Self>, root: ScanPath) -> Result<ScanHandle> {
+        let mut paths = self.lock_paths();
+        let state = paths.entry(root.path.clone()).or_default();
+        if let Some(running) = &state.scan
+            && !running.handle.is_finished()
+        {
+            return Err(Error::Conflict(format!(
+                "{} is already being scanned",
+                root.path
+            )));
+        }
+        let tracker = Arc::new(Tracker::new());
+        let (tx, rx) = tokio_watch::channel(None);
+        let handle = ScanHandle { done: rx };
+        state.scan = Some(RunningScan {
+            tracker: tracker.clone(),
+            handle: handle.clone(),
+        });
+        state.interrupted = false;
+        drop(paths);
+        let this = self.clone();
+        tokio::spawn(async move {
+            let outcome = this.run_scan(&root, &tracker).await;
+            let _ = tx.send(Some(outcome));
+        });
+        Ok(handle)
+    }
+
+    async fn run_scan(self: &Arc<Self>, root: &ScanPath, tracker: &Arc<Tracker>) -> ScanOutcome {
+        tracing::info!(path = %root.path, "scan started");
+        self.discovering
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let shared = self.shared.clone();
+        let (root2, tracker2) = (root.clone(), tracker.clone());
+        let found =
+            tokio::task::spawn_blocking(move || discover::discover(&shared, &root2, &tracker2))
+                .await;
+        self.discovering
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        let missing = match found {
+            Ok(Ok(m)) => m,
+            Ok(Err(e)) => {
+                tracing::error!(path = %root.path, "scan failed: {e}");
+                Vec::new()
+            }
+            Err(e) => {
+                tracing::error!(path = %root.path, "scan task failed: {e}");
+                Vec::new()
+            }
+        };
+        tracker.wait_idle().await;
+        let cancelled = tracker.is_cancelled();
+        let mut removed = 0;
+        if !cancelled {
+            removed = self.remove_missing(missing).await;
+            if let Err(e) = self.shared.store.mark_scanned(&root.path).await {
+                tracing::warn!("cannot record the scan time: {e}");
+            }
+        }
+        let outcome = ScanOutcome {
+            path: root.path.clone(),
+            files_processed: tracker
+                .files_processed
+                .load(std::sync::atomic::Ordering::Relaxed),
+            files_removed: removed,
+            cancelled,
+        };
+        tracing::info!(
+            path = %root.path,
+            processed = outcome.files_processed,
+            removed,
+            cancelled,
+            seconds = tracker.started.elapsed().as_secs_f64(),
+            "scan finished"
+        );
+        outcome
+    }
+
+    /// Delete assets whose files are gone (unless a moved copy took them over).
+    async fn remove_missing(&self, missing: discover::Missing) -> u64 {
+        let mut ids = Vec::new();
+        for (id, path) in missing {
+            if tokio::fs::try_exists(&path).await.unwrap_or(true) {
+                continue;
+            }
+            match self.shared.store.asset(id).await {
+                Ok(a) if a.path == path => ids.push(a),
+                _ => {}
+            }
+        }
+        if ids.is_empty() {
+            return 0;
+        }
+        let removed = self.delete_assets(&ids, false).await.unwrap_or_else(|e| {
+            tracing::error!("cannot remove vanished files from the index: {e}");
+            0
+        });
+        Counters::add(&self.shared.counters.files_removed, removed);
+        removed
+    }
+
+    /// Remove assets from the index and drop derived files nobody else uses.
+    pub(crate) async fn delete_assets(&self, assets: &[Asset], exclude: bool) -> Result<u64> {
+        let ids: Vec<i64> = assets.iter().map(|a| a.id).collect();
+        let n = self.shared.store.delete_assets(&ids, exclude).await?;
+        for a in assets {
+            self.forget_derived(a.sha256.as_deref()).await;
+        }
+        Ok(n)
+    }
+
+    /// Remove the derived files of `sha256` when no asset uses them any more.
+    pub(crate) async fn forget_derived(&self, sha256: Option<&str>) {
+        if let Some(sha) = sha256
+            && self.shared.store.count_sha256(sha).await.unwrap_or(1) == 0
+        {
+            let derived = self.shared.derived.clone();
+            let sha = sha.to_string();
+            let _ = tokio::task::spawn_blocking(move || derived.remove_all(&sha)).await;
+        }
+    }
+
+    /// Whether a scan of `path` is running.
+    pub(crate) fn is_scanning(&self, path: &str) -> bool {
+        self.lock_paths()
+            .get(path)
+            .and_then(|s| s.scan.as_ref())
+            .is_some_and(|s| !s.handle.is_finished())
+    }
+
+    /// Whether any scan is running.
+    pub(crate) fn any_scanning(&self) -> bool {
+        self.lock_paths()
+            .values()
+            .filter_map(|s| s.scan.as_ref())
+            .any(|s| !s.handle.is_finished())
+    }
+
+    /// The handle of the running scan of `path`, if any.
+    pub(crate) fn running_scan(&self, path: &str) -> Option<ScanHandle> {
+        self.lock_paths()
+            .get(path)
+            .and_then(|s| s.scan.as_ref())
+            .filter(|s| !s.handle.is_finished())
+            .map(|s| s.handle.clone())
+    }
+
+    /// Stop the running scan of `path` and hold its watcher's events.
+    pub(crate) fn pause(&self, path: &str) {
+        let tracker = {
+            let mut paths = self.lock_paths();
+            let state = paths.entry(path.to_string()).or_default();
+            match &state.scan {
+                Some(s) if !s.handle.is_finished() => {
+                    state.interrupted = true;
+                    Some(s.tracker.clone())
+                }
+                _ => None,
+            }
+        };
+        self.watcher.pause(path);
+        if let Some(t) = tracker {
+            t.cancel();
+            self.shared.sched.cancel(&t);
+        }
+    }
+
+    /// Resume watching `path`: held events are processed, and a scan that
+    /// pause interrupted runs again (unchanged files are skipped unopened).
+    pub(crate) fn resume(self: &Arc<Self>, root: ScanPath) -> Result<()> {
+        self.watcher.resume(&root.path);
+        let interrupted = self
+            .lock_paths()
+            .get(&root.path)
+            .is_some_and(|s| s.interrupted);
+        if interrupted && !self.is_scanning(&root.path) {
+            self.scan(root)?;
+        }
+        Ok(())
+    }
+
+    /// Start watching `root` (no-op when watching is disabled).
+    pub(crate) fn watch(&self, root: &ScanPath) {
+        if self.shared.config.watch {
+            self.watcher.add(root);
+        }
+    }
+
+    /// Stop scanning and watching `path` (it is being removed).
+    pub(crate) fn forget_path(&self, path: &str) {
+        self.watcher.remove(path);
+        let state = self.lock_paths().remove(path);
+        if let Some(RunningScan { tracker, .. }) = state.and_then(|s| s.scan) {
+            tracker.cancel();
+            self.shared.sched.cancel(&tracker);
+        }
+    }
+
+    /// `(watching, paused)` for a path.
+    pub(crate) fn watch_status(&self, path: &str) -> (bool, bool) {
+        self.watcher.status(path)
+    }
+
+    /// Figures of the running scans.
+    pub(crate) fn current_scan(&self) -> Option<CurrentScan> {
+        let paths = self.lock_paths();
+        let running: Vec<&RunningScan> = paths
+            .values()
+            .filter_map(|s| s.scan.as_ref())
+            .filter(|s| !s.handle.is_finished())
+            .collect();
+        if running.is_empty() {
+            return None;
+        }
+        let load = |f: fn(&Tracker) -> &std::sync::atomic::AtomicU64| {
+            running
+                .iter()
+                .map(|s| f(&s.tracker).load(std::sync::atomic::Ordering::Relaxed))
+                .sum()
+        };
+        Some(CurrentScan {
+            files_processed: load(|t| &t.files_processed),
+            files_found: load(|t| &t.files_found),
+            photos_processed: load(|t| &t.photos),
+            videos_processed: load(|t| &t.videos),
+            elapsed_seconds: running
+                .iter()
+                .map(|s| s.tracker.started.elapsed().as_secs_f64())
+                .fold(0.0, f64::max),
+        })
+    }
+
+    /// Queue depths per stage.
+    pub(crate) fn queue_depths(&self) -> QueueDepths {
+        let (ingest, buffered, deferred) = self.shared.sched.depths();
+        QueueDepths {
+            discover: self.discovering.load(std::sync::atomic::Ordering::Relaxed),
+            hash: ingest,
+            db_write: self.shared.writer.max_capacity() - self.shared.writer.capacity(),
+            thumb: buffered + deferred,
+        }
+    }
+
+    /// The WebP bytes of a derived image of `asset` (`preview` or thumbnail),
+    /// made now if missing.
+    pub(crate) async fn derived_image(&self, asset: &Asset, preview: bool) -> Result<Vec<u8>> {
+        if asset.kind() == AssetKind::Audio {
+            return Err(Error::NotFound(format!(
+                "asset {} is audio and has no picture",
+                asset.id
+            )));
+        }
+        let sha = asset
+            .sha256
+            .clone()
+            .ok_or_else(|| Error::NotFound(format!("asset {} has not been read yet", asset.id)))?;
+        let cfg = &self.shared.config;
+        let size = if preview {
+            cfg.preview_size
+        } else {
+            cfg.thumb_size
+        };
+        let path = self.shared.derived.image_path(&sha, asset.rotation, size);
+        match tokio::fs::read(&path).await {
+            Ok(bytes) => return Ok(bytes),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Error::io_at(&path, e));
+            }
+            Err(_) => {}
+        }
+        // Not made yet (queued, failed before, or removed): make it now.
+        let shared = self.shared.clone();
+        let source = PathBuf::from(&asset.path);
+        let orient = Orient {
+            exif: asset.orientation as u16,
+            rotation: asset.rotation as u16,
+        };
+        let target = path.clone();
+        let quality = cfg.webp_quality;
+        tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
+            let img = process::render_from_file(&source, size, orient)?;
+            let webp = crate::media::webp_within(&img, size, quality, if preview { 2 } else { 4 })?;
+            shared.derived.write_atomic(&target, &webp)?;
+            Ok(webp)
+        })
+        .await?
+        .map_err(|e| match e {
+            Error::Io { source, path } if source.kind() == std::io::ErrorKind::NotFound => {
+                Error::NotFound(format!(
+                    "the original of asset {} is gone: {}",
+                    asset.id,
+                    path.map(|p| p.display().to_string()).unwrap_or_default()
+                ))
+            }
+            other => other,
+        })
+    }
+
+    /// Queue new derived images for `asset` (after a rotation change).
+    pub(crate) fn regenerate(&self, asset: &Asset) {
+        let Some(sha) = asset.sha256.clone() else {
+            return;
+        };
+        if asset.kind() == AssetKind::Audio {
+            return;
+        }
+        let tracker = Arc::new(Tracker::new());
+        tracker.begin();
+        let job = DerivedJob {
+            path: PathBuf::from(&asset.path),
+            sha256: sha,
+            orient: Orient {
+                exif: asset.orientation as u16,
+                rotation: asset.rotation as u16,
+            },
+            thumb: true,
+            preview: true,
+            image: None,
+            tracker,
+        };
+        self.shared.sched.push_derived(job);
+    }
+
+    /// Queue derived images that were still missing when the library last
+    /// closed.
+    pub(crate) async fn resume_unfinished(&self) -> Result<usize> {
+        let assets = self.shared.store.assets_needing_derived(100_000).await?;
+        let n = assets.len();
+        for a in &assets {
+            if a.thumb_state == derived_state::PENDING || a.preview_state == derived_state::PENDING
+            {
+                self.regenerate(a);
+            }
+        }
+        Ok(n)
+    }
+
+    /// Wait until everything handed to the writer so far is committed.
+    pub(crate) async fn flush(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.shared.writer.send(WriteOp::Flush(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+
+    /// Stop watchers and scans, let workers finish their current file,
+    /// flush pending writes.
+    pub(crate) async fn shutdown(&self) {
+        self.watcher.shutdown();
+        let trackers: Vec<Arc<Tracker>> = self
+            .lock_paths()
+            .values()
+            .filter_map(|s| s.scan.as_ref().map(|r| r.tracker.clone()))
+            .collect();
+        for t in &trackers {
+            t.cancel();
+        }
+        self.shared.sched.close();
+        let workers: Vec<_> =
+            std::mem::take(&mut *self.workers.lock().unwrap_or_else(|e| e.into_inner()));
+        let _ = tokio::task::spawn_blocking(move || {
+            for w in workers {
+                let _ = w.join();
+            }
+        })
+        .await;
+        self.flush().await;
+    }
+}

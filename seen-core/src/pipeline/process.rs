@@ -1,0 +1,586 @@
+//! The work of the CPU workers: read a file once, hash it, describe it,
+//! and make its derived images.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::media::{self, Format, Orient, Rgb, exif::PhotoMeta, video::AvMeta};
+use crate::stats::Counters;
+use crate::store::{AssetKind, NewAsset, derived_state};
+
+use super::writer::WriteOp;
+use super::{DerivedJob, FileJob, Shared};
+
+/// The worker loop: runs until the scheduler closes.
+pub(crate) fn worker_loop(shared: Arc<Shared>) {
+    while let Some(job) = shared.sched.pop() {
+        match job {
+            super::queue::Job::Ingest(job) => ingest(&shared, job),
+            super::queue::Job::Derived(job) => derive(&shared, job),
+        }
+    }
+}
+
+/// MIME type of an image format recognised from content.
+fn mime_for(format: Format) -> Option<&'static str> {
+    Some(match format {
+        Format::Jpeg => "image/jpeg",
+        Format::Png => "image/png",
+        Format::Gif => "image/gif",
+        Format::Webp => "image/webp",
+        Format::Bmp => "image/bmp",
+        Format::Tiff => "image/tiff",
+        Format::Heif => "image/heic",
+        Format::Avif => "image/avif",
+        _ => return None,
+    })
+}
+
+/// Pixel size of a still without decoding it, when the format allows.
+fn stored_dimensions(bytes: &[u8], format: Format) -> Option<(u32, u32)> {
+    match format {
+        Format::Jpeg => turbojpeg::read_header(bytes)
+            .ok()
+            .map(|h| (h.width as u32, h.height as u32)),
+        Format::Png | Format::Gif | Format::Webp | Format::Bmp | Format::Tiff => {
+            let fmt = match format {
+                Format::Png => image::ImageFormat::Png,
+                Format::Gif => image::ImageFormat::Gif,
+                Format::Webp => image::ImageFormat::WebP,
+                Format::Bmp => image::ImageFormat::Bmp,
+                _ => image::ImageFormat::Tiff,
+            };
+            image::ImageReader::with_format(std::io::Cursor::new(bytes), fmt)
+                .into_dimensions()
+                .ok()
+        }
+        _ => None,
+    }
+    .filter(|(w, h)| *w > 0 && *h > 0)
+}
+
+/// The largest JPEG embedded in a RAW file (its camera preview), if any.
+pub(crate) fn embedded_jpeg(bytes: &[u8]) -> Option<&[u8]> {
+    let mut best: Option<(&[u8], usize)> = None;
+    let mut i = 0;
+    while i + 3 < bytes.len() {
+        if bytes[i] == 0xFF && bytes[i + 1] == 0xD8 && bytes[i + 2] == 0xFF {
+            let candidate = &bytes[i..];
+            if let Ok(h) = turbojpeg::read_header(candidate)
+                && !h.is_lossless
+            {
+                let px = h.width * h.height;
+                if best.is_none_or(|(_, b)| px > b) {
+                    best = Some((candidate, px));
+                }
+            }
+        }
+        i += 1;
+    }
+    best.map(|(b, _)| b)
+}
+
+fn apply_photo_meta(a: &mut NewAsset, m: PhotoMeta) {
+    a.camera_make = m.make;
+    a.camera_model = m.model;
+    a.lens = m.lens;
+    a.iso = m.iso;
+    a.fnumber = m.fnumber;
+    a.exposure_s = m.exposure_s;
+    a.focal_length_mm = m.focal_length_mm;
+    a.date_taken = m.date_taken;
+    a.date_taken_offset_min = m.date_taken_offset_min;
+    a.gps_lat = m.gps_lat;
+    a.gps_lon = m.gps_lon;
+    a.gps_alt = m.gps_alt;
+    a.orientation = m.orientation as i64;
+}
+
+fn apply_av_meta(a: &mut NewAsset, m: &AvMeta) {
+    a.duration_ms = m.duration_ms;
+    a.width = m.width;
+    a.height = m.height;
+    a.video_codec = m.video_codec.clone();
+    a.audio_codec = m.audio_codec.clone();
+    a.has_audio = m.has_audio;
+    a.date_taken = m.date_taken;
+    a.date_taken_offset_min = m.date_taken_offset_min;
+    a.camera_make = m.make.clone();
+    a.camera_model = m.model.clone();
+    a.gps_lat = m.gps_lat;
+    a.gps_lon = m.gps_lon;
+    a.gps_alt = m.gps_alt;
+}
+
+/// Where a file's picture comes from.
+enum Source<'a> {
+    /// A still (or a RAW's embedded JPEG) in memory.
+    Still(&'a [u8], Format),
+    /// A frame of the video at this path.
+    Video(&'a Path),
+}
+
+impl Source<'_> {
+    fn decode(&self, min_long_side: u32, orient: Orient) -> Result<Rgb> {
+        match self {
+            Source::Still(bytes, format) => {
+                media::decode_still(bytes, *format, min_long_side, orient)
+            }
+            Source::Video(path) => {
+                Ok(media::video::frame(path, min_long_side)?.rotated_clockwise(orient.rotation))
+            }
+        }
+    }
+}
+
+/// Outcome of making derived images during ingest.
+struct Made {
+    thumb_state: i64,
+    preview_state: i64,
+    follow_up: Option<DerivedJob>,
+    /// Displayed size learned from decoding (for formats without a cheap header).
+    decoded_size: Option<(u32, u32)>,
+    error: Option<String>,
+}
+
+fn encode_and_write(
+    shared: &Shared,
+    img: &Rgb,
+    sha: &str,
+    rotation: i64,
+    size: u32,
+    method: i32,
+) -> Result<()> {
+    let webp = media::webp_within(img, size, shared.config.webp_quality, method)?;
+    shared
+        .derived
+        .write_atomic(&shared.derived.image_path(sha, rotation, size), &webp)
+}
+
+/// WebP method for thumbnails (small, so the slower, smaller setting is cheap).
+const THUMB_METHOD: i32 = 4;
+/// WebP method for previews: ≈3× faster than 4 for ≈3 % larger files.
+const PREVIEW_METHOD: i32 = 2;
+
+fn make_derived(
+    shared: &Shared,
+    job_path: &Path,
+    source: Source<'_>,
+    sha: &str,
+    orient: Orient,
+    tracker: &Arc<super::Tracker>,
+) -> Made {
+    let rotation = orient.rotation as i64;
+    let cfg = &shared.config;
+    let thumb_path = shared.derived.image_path(sha, rotation, cfg.thumb_size);
+    let preview_path = shared.derived.image_path(sha, rotation, cfg.preview_size);
+    let thumb_done = thumb_path.exists();
+    let preview_done = preview_path.exists();
+    if thumb_done && preview_done {
+        return Made {
+            thumb_state: derived_state::DONE,
+            preview_state: derived_state::DONE,
+            follow_up: None,
+            decoded_size: None,
+            error: None,
+        };
+    }
+    let deferred_job = || DerivedJob {
+        path: job_path.to_path_buf(),
+        sha256: sha.to_string(),
+        orient,
+        thumb: false,
+        preview: true,
+        image: None,
+        tracker: tracker.clone(),
+    };
+    // A video frame is expensive to find: grab it once and make both sizes.
+    let is_video = matches!(source, Source::Video(_));
+    // Decode once at preview scale when there is memory to park the pixels
+    // until a worker is free for the preview; otherwise only at thumbnail
+    // scale now, and the preview re-reads the file later.
+    let buffered = !preview_done && !is_video && shared.sched.reserve_buffer();
+    if thumb_done && !buffered && !is_video {
+        return Made {
+            thumb_state: derived_state::DONE,
+            preview_state: derived_state::PENDING,
+            follow_up: Some(deferred_job()),
+            decoded_size: None,
+            error: None,
+        };
+    }
+    let target = if buffered || is_video {
+        cfg.preview_size
+    } else {
+        cfg.thumb_size
+    };
+    let img = match source.decode(target, orient) {
+        Ok(img) => img,
+        Err(e) => {
+            if buffered {
+                shared.sched.release_buffer();
+            }
+            return Made {
+                thumb_state: if thumb_done {
+                    derived_state::DONE
+                } else {
+                    derived_state::FAILED
+                },
+                preview_state: if preview_done {
+                    derived_state::DONE
+                } else {
+                    derived_state::FAILED
+                },
+                follow_up: None,
+                decoded_size: None,
+                error: Some(e.to_string()),
+            };
+        }
+    };
+    let decoded_size = Some((img.width, img.height));
+    let mut thumb_state = derived_state::DONE;
+    let mut error = None;
+    if !thumb_done {
+        match encode_and_write(shared, &img, sha, rotation, cfg.thumb_size, THUMB_METHOD) {
+            Ok(()) => Counters::add(&shared.counters.thumbs_written, 1),
+            Err(e) => {
+                thumb_state = derived_state::FAILED;
+                error = Some(format!("thumbnail: {e}"));
+            }
+        }
+    }
+    let (preview_state, follow_up) = if preview_done {
+        (derived_state::DONE, None)
+    } else if is_video {
+        match encode_and_write(
+            shared,
+            &img,
+            sha,
+            rotation,
+            cfg.preview_size,
+            PREVIEW_METHOD,
+        ) {
+            Ok(()) => {
+                Counters::add(&shared.counters.previews_written, 1);
+                (derived_state::DONE, None)
+            }
+            Err(e) => {
+                error.get_or_insert(format!("preview: {e}"));
+                (derived_state::FAILED, None)
+            }
+        }
+    } else {
+        let image = if buffered {
+            let (w, h) = media::fit_within(img.width, img.height, cfg.preview_size);
+            match img.resized(w, h) {
+                Ok(small) => Some(small),
+                Err(_) => {
+                    shared.sched.release_buffer();
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        (
+            derived_state::PENDING,
+            Some(DerivedJob {
+                image,
+                ..deferred_job()
+            }),
+        )
+    };
+    Made {
+        thumb_state,
+        preview_state,
+        follow_up,
+        decoded_size,
+        error,
+    }
+}
+
+/// Read, hash, describe and thumbnail one file, then hand its row to the writer.
+pub(crate) fn ingest(shared: &Shared, job: FileJob) {
+    let path = Path::new(&job.path);
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            tracing::info!(path = %job.path, "file vanished before it could be read");
+            job.tracker.end();
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(path = %job.path, "cannot read: {e}");
+            Counters::add(&shared.counters.file_errors, 1);
+            let mut a = job.base_asset();
+            a.error = Some(format!("cannot read file: {e}"));
+            a.thumb_state = derived_state::FAILED;
+            a.preview_state = derived_state::FAILED;
+            shared.send(WriteOp::Upsert {
+                asset: Box::new(a),
+                tracker: job.tracker.clone(),
+                is_new: job.known.is_none(),
+            });
+            return;
+        }
+    };
+    let sha = hex::encode(Sha256::digest(&bytes));
+    Counters::add(&shared.counters.files_hashed, 1);
+    Counters::add(&shared.counters.bytes_hashed, bytes.len() as u64);
+
+    let mut a = job.base_asset();
+    a.size = bytes.len() as i64;
+    a.sha256 = Some(sha.clone());
+    let format = media::sniff(&bytes[..bytes.len().min(512)]);
+    let rotation = job.known.as_ref().map_or(0, |k| k.rotation) as u16;
+    let mut follow_up = None;
+    let mut problems: Vec<String> = Vec::new();
+
+    if format == Format::Empty {
+        problems.push("empty file".into());
+        a.thumb_state = derived_state::FAILED;
+        a.preview_state = derived_state::FAILED;
+    } else {
+        match job.media.kind {
+            AssetKind::Image => {
+                let (decode_bytes, decode_format) = if job.media.raw {
+                    match embedded_jpeg(&bytes) {
+                        Some(j) => (j, Format::Jpeg),
+                        None => (&bytes[..], format),
+                    }
+                } else {
+                    (&bytes[..], format)
+                };
+                if let Some(mime) = mime_for(format)
+                    && !job.media.raw
+                    && mime != job.media.mime
+                    && !(format == Format::Jpeg && job.media.mime == "image/mpo")
+                    && !(format == Format::Heif && job.media.mime == "image/heif")
+                {
+                    // Mislabelled: trust the content.
+                    a.mime = mime.to_string();
+                }
+                if mime_for(format).is_none() && !job.media.raw {
+                    problems.push(format!("content is not a {} image", job.ext.to_uppercase()));
+                }
+                if let Some(m) = media::exif::read(&bytes) {
+                    apply_photo_meta(&mut a, m);
+                }
+                let orient = Orient {
+                    exif: a.orientation as u16,
+                    rotation,
+                };
+                // HEIF: libheif applies the container transform, and the
+                // EXIF orientation must not be applied a second time.
+                let exif_swaps = decode_format != Format::Heif && (5..=8).contains(&orient.exif);
+                if let Some((w, h)) = stored_dimensions(decode_bytes, decode_format) {
+                    let (w, h) = if exif_swaps { (h, w) } else { (w, h) };
+                    a.width = Some(w as i64);
+                    a.height = Some(h as i64);
+                }
+                let made = make_derived(
+                    shared,
+                    path,
+                    Source::Still(decode_bytes, decode_format),
+                    &sha,
+                    Orient {
+                        exif: if decode_format == Format::Heif {
+                            1
+                        } else {
+                            orient.exif
+                        },
+                        rotation,
+                    },
+                    &job.tracker,
+                );
+                if a.width.is_none()
+                    && decode_format == Format::Heif
+                    && let Some((w, h)) = made.decoded_size
+                {
+                    // HEIF decodes at full size; undo the user's rotation for the stored size.
+                    let (w, h) = if rotation % 180 == 90 { (h, w) } else { (w, h) };
+                    a.width = Some(w as i64);
+                    a.height = Some(h as i64);
+                }
+                a.thumb_state = made.thumb_state;
+                a.preview_state = made.preview_state;
+                follow_up = made.follow_up;
+                problems.extend(made.error);
+            }
+            AssetKind::Video => {
+                match media::video::probe(path) {
+                    Ok(m) => apply_av_meta(&mut a, &m),
+                    Err(e) => problems.push(e.to_string()),
+                }
+                let made = make_derived(
+                    shared,
+                    path,
+                    Source::Video(path),
+                    &sha,
+                    Orient { exif: 1, rotation },
+                    &job.tracker,
+                );
+                a.thumb_state = made.thumb_state;
+                a.preview_state = made.preview_state;
+                follow_up = made.follow_up;
+                if problems.is_empty() {
+                    problems.extend(made.error);
+                }
+            }
+            AssetKind::Audio => {
+                match media::video::probe(path) {
+                    Ok(m) => {
+                        apply_av_meta(&mut a, &m);
+                        a.width = None;
+                        a.height = None;
+                        if !m.has_audio {
+                            problems.push("no audio stream".into());
+                        }
+                    }
+                    Err(e) => problems.push(e.to_string()),
+                }
+                a.thumb_state = derived_state::NONE;
+                a.preview_state = derived_state::NONE;
+            }
+        }
+    }
+    if !problems.is_empty() {
+        let text = problems.join("; ");
+        tracing::warn!(path = %job.path, "{text}");
+        Counters::add(&shared.counters.file_errors, 1);
+        a.error = Some(text);
+    }
+    shared.send(WriteOp::Upsert {
+        asset: Box::new(a),
+        tracker: job.tracker.clone(),
+        is_new: job.known.is_none(),
+    });
+    if let Some(f) = follow_up {
+        f.tracker.begin();
+        shared.sched.push_derived(f);
+    }
+}
+
+/// Make the derived images a job asks for, decoding the file again if the
+/// pixels were not kept in memory.
+pub(crate) fn derive(shared: &Shared, job: DerivedJob) {
+    let had_image = job.image.is_some();
+    let result = derive_inner(shared, &job);
+    if had_image {
+        shared.sched.release_buffer();
+    }
+    let state = |ok: bool| {
+        if ok {
+            derived_state::DONE
+        } else {
+            derived_state::FAILED
+        }
+    };
+    let (thumb, preview) = match &result {
+        Ok(()) => (
+            job.thumb.then_some(derived_state::DONE),
+            job.preview.then_some(derived_state::DONE),
+        ),
+        Err(e) => {
+            tracing::warn!(path = %job.path.display(), "derived images failed: {e}");
+            (
+                job.thumb.then_some(state(false)),
+                job.preview.then_some(state(false)),
+            )
+        }
+    };
+    shared.send(WriteOp::Derived {
+        sha256: job.sha256.clone(),
+        rotation: job.orient.rotation as i64,
+        thumb,
+        preview,
+        tracker: job.tracker.clone(),
+    });
+}
+
+fn derive_inner(shared: &Shared, job: &DerivedJob) -> Result<()> {
+    let cfg = &shared.config;
+    let rotation = job.orient.rotation as i64;
+    let owned;
+    let img: &Rgb = match &job.image {
+        Some(img) => img,
+        None => {
+            owned = render_from_file(
+                &job.path,
+                if job.preview {
+                    cfg.preview_size
+                } else {
+                    cfg.thumb_size
+                },
+                job.orient,
+            )?;
+            &owned
+        }
+    };
+    if job.thumb {
+        encode_and_write(
+            shared,
+            img,
+            &job.sha256,
+            rotation,
+            cfg.thumb_size,
+            THUMB_METHOD,
+        )?;
+        Counters::add(&shared.counters.thumbs_written, 1);
+    }
+    if job.preview {
+        encode_and_write(
+            shared,
+            img,
+            &job.sha256,
+            rotation,
+            cfg.preview_size,
+            PREVIEW_METHOD,
+        )?;
+        Counters::add(&shared.counters.previews_written, 1);
+    }
+    Ok(())
+}
+
+/// Decode a file from disk for its derived images (stills, RAW previews and
+/// video frames), at least `min_long_side` when the source is that large.
+/// `orient.exif` is the stored EXIF orientation; HEIF ignores it.
+pub(crate) fn render_from_file(path: &Path, min_long_side: u32, orient: Orient) -> Result<Rgb> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let media_type = media::media_type_for_extension(&ext)
+        .ok_or_else(|| Error::Unsupported(format!("{} is not a media file", path.display())))?;
+    match media_type.kind {
+        AssetKind::Audio => Err(Error::Unsupported("audio has no picture".into())),
+        AssetKind::Video => {
+            Ok(media::video::frame(path, min_long_side)?.rotated_clockwise(orient.rotation))
+        }
+        AssetKind::Image => {
+            let bytes = std::fs::read(path).map_err(|e| Error::io_at(path, e))?;
+            let format = media::sniff(&bytes[..bytes.len().min(512)]);
+            let (bytes, format) = match (media_type.raw, embedded_jpeg(&bytes)) {
+                (true, Some(j)) => (j.to_vec(), Format::Jpeg),
+                _ => (bytes, format),
+            };
+            let exif = if format == Format::Heif {
+                1
+            } else {
+                orient.exif
+            };
+            media::decode_still(
+                &bytes,
+                format,
+                min_long_side,
+                Orient {
+                    exif,
+                    rotation: orient.rotation,
+                },
+            )
+        }
+    }
+}

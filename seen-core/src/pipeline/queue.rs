@@ -1,0 +1,189 @@
+//! The work queue of the CPU workers: bounded, prioritised (thumbnails of
+//! new files before previews), cancellable per scan.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+use super::tracker::Tracker;
+use super::{DerivedJob, FileJob};
+
+/// A unit of CPU work.
+pub(crate) enum Job {
+    /// Read, hash, describe and thumbnail a file.
+    Ingest(FileJob),
+    /// Make (or finish) the derived images of a file.
+    Derived(DerivedJob),
+}
+
+struct State {
+    ingest: VecDeque<FileJob>,
+    /// Previews with their pixels already decoded (memory-bounded).
+    buffered: VecDeque<DerivedJob>,
+    /// Derived work that re-reads its file.
+    deferred: VecDeque<DerivedJob>,
+    closed: bool,
+}
+
+/// The queue shared by discovery, the watcher and the workers.
+pub(crate) struct Scheduler {
+    state: Mutex<State>,
+    has_work: Condvar,
+    has_room: Condvar,
+    ingest_capacity: usize,
+    buffer_capacity: usize,
+    buffers_in_use: AtomicUsize,
+}
+
+impl Scheduler {
+    pub(crate) fn new(ingest_capacity: usize, buffer_capacity: usize) -> Scheduler {
+        Scheduler {
+            state: Mutex::new(State {
+                ingest: VecDeque::new(),
+                buffered: VecDeque::new(),
+                deferred: VecDeque::new(),
+                closed: false,
+            }),
+            has_work: Condvar::new(),
+            has_room: Condvar::new(),
+            ingest_capacity: ingest_capacity.max(1),
+            buffer_capacity,
+            buffers_in_use: AtomicUsize::new(0),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queue a file, waiting while the queue is full (backpressure on the
+    /// walker). When the queue is closed or the scan was cancelled meanwhile
+    /// the job is dropped (its unit ended) and `false` returned.
+    pub(crate) fn push_ingest(&self, job: FileJob) -> bool {
+        let mut s = self.lock();
+        while s.ingest.len() >= self.ingest_capacity && !s.closed && !job.tracker.is_cancelled() {
+            s = self.has_room.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+        if s.closed || job.tracker.is_cancelled() {
+            drop(s);
+            job.tracker.end();
+            return false;
+        }
+        s.ingest.push_back(job);
+        drop(s);
+        self.has_work.notify_one();
+        true
+    }
+
+    /// Queue derived work (never blocks: its memory is bounded by
+    /// [`Scheduler::reserve_buffer`]). When closed, the job is dropped (its
+    /// buffer released, its unit ended).
+    pub(crate) fn push_derived(&self, job: DerivedJob) {
+        let mut s = self.lock();
+        if s.closed {
+            drop(s);
+            if job.image.is_some() {
+                self.release_buffer();
+            }
+            job.tracker.end();
+            return;
+        }
+        if job.image.is_some() {
+            s.buffered.push_back(job);
+        } else {
+            s.deferred.push_back(job);
+        }
+        drop(s);
+        self.has_work.notify_one();
+    }
+
+    /// Reserve room for one decoded preview waiting in memory; `false` when
+    /// the buffer is full (the preview will be made later from the file).
+    pub(crate) fn reserve_buffer(&self) -> bool {
+        self.buffers_in_use
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.buffer_capacity).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    /// Give back a reservation made with [`Scheduler::reserve_buffer`].
+    pub(crate) fn release_buffer(&self) {
+        self.buffers_in_use.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// The next job, in priority order; `None` once closed.
+    pub(crate) fn pop(&self) -> Option<Job> {
+        let mut s = self.lock();
+        loop {
+            if s.closed {
+                return None;
+            }
+            if let Some(j) = s.ingest.pop_front() {
+                drop(s);
+                self.has_room.notify_one();
+                return Some(Job::Ingest(j));
+            }
+            if let Some(j) = s.buffered.pop_front() {
+                return Some(Job::Derived(j));
+            }
+            if let Some(j) = s.deferred.pop_front() {
+                return Some(Job::Derived(j));
+            }
+            s = self.has_work.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Drop every queued job of `tracker` (a paused or cancelled scan).
+    pub(crate) fn cancel(&self, tracker: &Arc<Tracker>) {
+        let mut s = self.lock();
+        let mut dropped = 0;
+        s.ingest.retain(|j| {
+            let keep = !Arc::ptr_eq(&j.tracker, tracker);
+            dropped += usize::from(!keep);
+            keep
+        });
+        let mut released = 0;
+        let st = &mut *s;
+        for q in [&mut st.buffered, &mut st.deferred] {
+            q.retain(|j| {
+                let keep = !Arc::ptr_eq(&j.tracker, tracker);
+                if !keep {
+                    dropped += 1;
+                    released += usize::from(j.image.is_some());
+                }
+                keep
+            });
+        }
+        drop(s);
+        for _ in 0..released {
+            self.release_buffer();
+        }
+        for _ in 0..dropped {
+            tracker.end();
+        }
+        self.has_room.notify_all();
+    }
+
+    /// Queue depths: (ingest, previews waiting in memory, deferred derived work).
+    pub(crate) fn depths(&self) -> (usize, usize, usize) {
+        let s = self.lock();
+        (s.ingest.len(), s.buffered.len(), s.deferred.len())
+    }
+
+    /// Stop handing out work; queued jobs are dropped.
+    pub(crate) fn close(&self) {
+        let mut s = self.lock();
+        s.closed = true;
+        let st = &mut *s;
+        let mut jobs: Vec<Arc<Tracker>> = st.ingest.drain(..).map(|j| j.tracker).collect();
+        jobs.extend(st.buffered.drain(..).map(|j| j.tracker));
+        jobs.extend(st.deferred.drain(..).map(|j| j.tracker));
+        drop(s);
+        for t in jobs {
+            t.end();
+        }
+        self.has_work.notify_all();
+        self.has_room.notify_all();
+    }
+}
