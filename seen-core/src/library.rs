@@ -284,6 +284,28 @@ impl Library {
         self.inner.store.count_assets().await
     }
 
+    /// The `/stats` report.
+    pub async fn stats(&self) -> Result<crate::stats::StatsReport> {
+        Ok(crate::stats::StatsReport::build(
+            self.uptime_seconds(),
+            self.queue_depths(),
+            self.counters(),
+            self.current_scan(),
+            self.asset_count().await?,
+        ))
+    }
+
+    /// Start the rate counters from zero; `Conflict` while a scan runs.
+    pub fn reset_stats(&self) -> Result<()> {
+        if self.scanning() {
+            return Err(Error::Conflict(
+                "cannot reset statistics while a scan is running".into(),
+            ));
+        }
+        self.inner.counters.reset();
+        Ok(())
+    }
+
     /// Lifetime counters of the pipeline.
     pub fn counters(&self) -> CountersSnapshot {
         self.inner.counters.snapshot()

@@ -164,3 +164,148 @@ impl Counters {
         *self.last_commit.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 }
+
+/// `GET /stats`: the same shape for every binding.
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+pub struct StatsReport {
+    /// Seconds since the library opened.
+    pub uptime_seconds: u64,
+    /// Queue depths per stage.
+    pub queues: crate::pipeline::QueueDepths,
+    /// Files read and hashed since the counters started.
+    pub processed: Processed,
+    /// Rows committed to the database since the counters started.
+    pub processing: Processing,
+    /// Whether any path is being scanned.
+    pub scan_running: bool,
+    /// Whether any stage has work queued or in progress.
+    pub processing_active: bool,
+    /// Figures of the running scans.
+    pub current_scan: Option<ScanFigures>,
+    /// Commit figures of the running scans.
+    pub current_processing: Option<ScanProcessing>,
+    /// Database figures.
+    pub db: DbFigures,
+    /// Every counter, for diagnostics.
+    pub counters: CountersSnapshot,
+}
+
+/// Reading and hashing since the counters started.
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+pub struct Processed {
+    /// Files read and hashed.
+    pub files_total: u64,
+    /// Bytes read and hashed.
+    pub bytes_total: u64,
+    /// Files per second since the counters started.
+    pub files_per_sec: f64,
+    /// Bytes per second since the counters started.
+    pub bytes_per_sec: f64,
+    /// MB (10^6 bytes) per second.
+    pub mb_per_sec: f64,
+}
+
+/// Committed work since the counters started.
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+pub struct Processing {
+    /// Asset rows committed.
+    pub files_committed: u64,
+    /// Bytes of the committed files.
+    pub bytes_total: u64,
+    /// Committed files per second, from the start to the last commit.
+    pub rate_files_per_sec: f64,
+    /// Committed MB per second, same span.
+    pub throughput_mb_per_sec: f64,
+    /// Seconds from the start to the last commit.
+    pub last_completed_elapsed_seconds: f64,
+}
+
+/// The running scans.
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+pub struct ScanFigures {
+    /// Files processed (committed) by the running scans.
+    pub files_processed: u64,
+    /// Files per second since the oldest running scan started.
+    pub files_per_sec: f64,
+    /// Seconds since the oldest running scan started.
+    pub elapsed_seconds: f64,
+    /// Photos committed.
+    pub photos_processed: u64,
+    /// Videos committed.
+    pub videos_processed: u64,
+}
+
+/// Commit figures of the running scans.
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+pub struct ScanProcessing {
+    /// Rows committed by the running scans.
+    pub files_committed: u64,
+    /// Committed files per second.
+    pub processing_rate_files_per_sec: f64,
+    /// Seconds since the oldest running scan started.
+    pub elapsed_seconds: f64,
+}
+
+/// Database figures.
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+pub struct DbFigures {
+    /// Indexed assets.
+    pub assets: i64,
+}
+
+fn rate(n: u64, seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        n as f64 / seconds
+    } else {
+        0.0
+    }
+}
+
+impl StatsReport {
+    /// Assemble the report from its parts.
+    pub fn build(
+        uptime_seconds: u64,
+        queues: crate::pipeline::QueueDepths,
+        c: CountersSnapshot,
+        scan: Option<crate::pipeline::CurrentScan>,
+        assets: i64,
+    ) -> StatsReport {
+        let busy_span = c.last_completed_elapsed_seconds.unwrap_or(0.0);
+        let processing_active =
+            queues.discover + queues.hash + queues.metadata + queues.db_write + queues.thumb > 0;
+        StatsReport {
+            uptime_seconds,
+            processed: Processed {
+                files_total: c.files_hashed,
+                bytes_total: c.bytes_hashed,
+                files_per_sec: rate(c.files_hashed, c.elapsed_seconds),
+                bytes_per_sec: rate(c.bytes_hashed, c.elapsed_seconds),
+                mb_per_sec: rate(c.bytes_hashed, c.elapsed_seconds) / 1e6,
+            },
+            processing: Processing {
+                files_committed: c.files_committed,
+                bytes_total: c.bytes_committed,
+                rate_files_per_sec: rate(c.files_committed, busy_span),
+                throughput_mb_per_sec: rate(c.bytes_committed, busy_span) / 1e6,
+                last_completed_elapsed_seconds: busy_span,
+            },
+            scan_running: scan.is_some(),
+            processing_active,
+            current_scan: scan.as_ref().map(|s| ScanFigures {
+                files_processed: s.files_processed,
+                files_per_sec: rate(s.files_processed, s.elapsed_seconds),
+                elapsed_seconds: s.elapsed_seconds,
+                photos_processed: s.photos_processed,
+                videos_processed: s.videos_processed,
+            }),
+            current_processing: scan.as_ref().map(|s| ScanProcessing {
+                files_committed: s.files_processed,
+                processing_rate_files_per_sec: rate(s.files_processed, s.elapsed_seconds),
+                elapsed_seconds: s.elapsed_seconds,
+            }),
+            db: DbFigures { assets },
+            queues,
+            counters: c,
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! [`seen_core::Library`]; the `seen-http` binary adds the command line.
 
 mod error;
+mod extract;
 mod routes;
 
 pub use error::ApiError;

@@ -87,8 +87,14 @@ async fn run(cli: Cli) -> seen_core::Result<()> {
     let config = build_config(&cli)?;
     let addr = format!("{}:{}", config.host, config.port);
     let library = Library::open(config).await?;
+    // Watch every registered folder again and reconcile it with the disk.
+    library.start_background().await?;
     for path in &cli.paths {
         let p = library.add_path(&path.to_string_lossy()).await?;
+        match library.scan(&p.path).await {
+            Ok(_) | Err(seen_core::Error::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
         tracing::info!(path = %p.path, "registered scan path");
     }
     let listener =

@@ -1,21 +1,251 @@
 //! Route table: every route is served at the root and under `/api`.
 
-use axum::extract::State;
-use axum::routing::get;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use seen_core::{Health, Library};
+use seen_core::store::{Asset, ListQuery};
+use seen_core::{Error, Health, Library};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tower_http::cors::{Any, CorsLayer};
 
 use crate::error::ApiError;
+use crate::extract::{Body, Params, id};
+
+type ApiResult<T> = Result<T, ApiError>;
 
 /// The whole application over `library`.
 pub fn router(library: Library) -> Router {
-    let routes = Router::new().route("/health", get(health));
+    let routes = Router::new()
+        .route("/health", get(health))
+        .route("/stats", get(stats))
+        .route("/stats/reset", post(reset_stats))
+        .route("/assets", get(assets))
+        .route("/asset/{id}", get(asset).delete(delete_asset))
+        .route("/asset/{id}/orientation", post(set_orientation))
+        .route("/thumb/{id}", get(thumb))
+        .route("/preview/{id}", get(preview))
+        .route("/paths", get(paths).post(add_path).delete(remove_path))
+        .route("/paths/scan", post(scan_path))
+        .route("/paths/pause", post(pause_path))
+        .route("/paths/resume", post(resume_path))
+        .route("/paths/status", get(path_status));
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::RANGE,
+            header::AUTHORIZATION,
+        ])
+        .expose_headers([
+            header::CONTENT_RANGE,
+            header::CONTENT_LENGTH,
+            header::ACCEPT_RANGES,
+        ]);
     Router::new()
         .merge(routes.clone())
         .nest("/api", routes)
+        .fallback(not_found)
+        .layer(cors)
         .with_state(library)
 }
 
-async fn health(State(lib): State<Library>) -> Result<Json<Health>, ApiError> {
+async fn not_found() -> ApiError {
+    ApiError(Error::not_found("no such route"))
+}
+
+async fn health(State(lib): State<Library>) -> ApiResult<Json<Health>> {
     Ok(Json(lib.health().await?))
+}
+
+async fn stats(State(lib): State<Library>) -> ApiResult<Json<seen_core::stats::StatsReport>> {
+    Ok(Json(lib.stats().await?))
+}
+
+async fn reset_stats(State(lib): State<Library>) -> ApiResult<Json<Value>> {
+    lib.reset_stats()?;
+    Ok(Json(
+        json!({"success": true, "message": "Performance statistics reset"}),
+    ))
+}
+
+async fn assets(State(lib): State<Library>, q: Params) -> ApiResult<Json<Vec<Asset>>> {
+    let defaults = ListQuery::default();
+    let query = ListQuery {
+        offset: q.get("offset")?.unwrap_or(defaults.offset),
+        limit: q.get("limit")?.unwrap_or(defaults.limit),
+        sort: q.get("sort")?.unwrap_or(defaults.sort),
+        order: q.get("order")?.unwrap_or(defaults.order),
+        person_id: q.get("person_id")?,
+    };
+    Ok(Json(lib.assets(&query).await?))
+}
+
+async fn asset(State(lib): State<Library>, Path(raw): Path<String>) -> ApiResult<Json<Asset>> {
+    Ok(Json(lib.asset(id(&raw)?).await?))
+}
+
+async fn delete_asset(
+    State(lib): State<Library>,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<Value>> {
+    lib.delete_asset(id(&raw)?).await?;
+    Ok(Json(json!({"success": true})))
+}
+
+#[derive(Deserialize)]
+struct Rotation {
+    rotation: i64,
+}
+
+async fn set_orientation(
+    State(lib): State<Library>,
+    Path(raw): Path<String>,
+    Body(body): Body<Rotation>,
+) -> ApiResult<Json<Value>> {
+    lib.set_rotation(id(&raw)?, body.rotation).await?;
+    Ok(Json(json!({"success": true, "rotation": body.rotation})))
+}
+
+/// A derived WebP with validators: the ETag names content, rotation and size.
+async fn derived(
+    lib: &Library,
+    raw: &str,
+    preview: bool,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
+    let asset = lib.asset(id(raw)?).await?;
+    let size = if preview {
+        lib.config().preview_size
+    } else {
+        lib.config().thumb_size
+    };
+    let etag = format!(
+        "\"{}-r{}-{}\"",
+        asset.sha256.as_deref().unwrap_or("none"),
+        asset.rotation,
+        size
+    );
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    let bytes = if preview {
+        lib.preview(asset.id).await?
+    } else {
+        lib.thumbnail(asset.id).await?
+    };
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/webp"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=86400"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    Ok(resp)
+}
+
+async fn thumb(
+    State(lib): State<Library>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    derived(&lib, &raw, false, &headers).await
+}
+
+async fn preview(
+    State(lib): State<Library>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    derived(&lib, &raw, true, &headers).await
+}
+
+async fn paths(State(lib): State<Library>) -> ApiResult<Json<Value>> {
+    let paths = lib.paths().await?;
+    Ok(Json(
+        serde_json::to_value(paths).map_err(|e| Error::Internal(e.to_string()))?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct PathBody {
+    path: String,
+}
+
+async fn add_path(
+    State(lib): State<Library>,
+    Body(body): Body<PathBody>,
+) -> ApiResult<Json<Value>> {
+    let sp = lib.add_path(&body.path).await?;
+    match lib.scan(&sp.path).await {
+        Ok(_) | Err(Error::Conflict(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Json(
+        json!({"success": true, "message": "Path added successfully", "path": sp.path}),
+    ))
+}
+
+async fn remove_path(State(lib): State<Library>, q: Params) -> ApiResult<Json<Value>> {
+    let path = q.require("path")?;
+    let removed = lib.remove_path(&path).await?;
+    Ok(Json(json!({
+        "success": true,
+        "path_removed": true,
+        "assets_deleted": removed.assets_deleted,
+        "faces_deleted": removed.faces_deleted,
+        "message": format!(
+            "Path removed. {} assets and {} faces deleted.",
+            removed.assets_deleted, removed.faces_deleted
+        ),
+    })))
+}
+
+async fn scan_path(State(lib): State<Library>, Body(body): Body<PathBody>) -> ApiResult<Response> {
+    lib.scan(&body.path).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"success": true, "message": "Scan started for path"})),
+    )
+        .into_response())
+}
+
+async fn pause_path(
+    State(lib): State<Library>,
+    Body(body): Body<PathBody>,
+) -> ApiResult<Json<Value>> {
+    lib.pause(&body.path).await?;
+    Ok(Json(json!({"success": true, "message": "Path paused"})))
+}
+
+async fn resume_path(
+    State(lib): State<Library>,
+    Body(body): Body<PathBody>,
+) -> ApiResult<Json<Value>> {
+    lib.resume(&body.path).await?;
+    Ok(Json(json!({"success": true, "message": "Path resumed"})))
+}
+
+async fn path_status(
+    State(lib): State<Library>,
+    q: Params,
+) -> ApiResult<Json<seen_core::PathStatus>> {
+    Ok(Json(lib.path_status(&q.require("path")?).await?))
 }

@@ -79,6 +79,8 @@ pub(crate) struct Shared {
     sched: queue::Scheduler,
     writer: mpsc::Sender<WriteOp>,
     runtime: tokio::runtime::Handle,
+    /// Files being read, hashed and described right now.
+    in_flight: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {
@@ -166,10 +168,12 @@ pub struct CurrentScan {
 /// Queue depths per stage.
 #[derive(Debug, Clone, Default, serde::Serialize, PartialEq, Eq)]
 pub struct QueueDepths {
-    /// Directories being walked (running scans still discovering).
+    /// Scans still walking their directories.
     pub discover: usize,
-    /// Files waiting to be read, hashed and described.
+    /// Files waiting to be read and hashed.
     pub hash: usize,
+    /// Files being read, hashed and described by the workers right now.
+    pub metadata: usize,
     /// Rows waiting for the database writer.
     pub db_write: usize,
     /// Derived images waiting (previews and regenerations).
@@ -195,6 +199,7 @@ impl Pipeline {
             sched: queue::Scheduler::new(64, 12),
             writer: tx,
             runtime: tokio::runtime::Handle::current(),
+            in_flight: std::sync::atomic::AtomicUsize::new(0),
             counters: counters.clone(),
             store: store.clone(),
             config,
@@ -461,6 +466,10 @@ impl Pipeline {
         QueueDepths {
             discover: self.discovering.load(std::sync::atomic::Ordering::Relaxed),
             hash: ingest,
+            metadata: self
+                .shared
+                .in_flight
+                .load(std::sync::atomic::Ordering::Relaxed),
             db_write: self.shared.writer.max_capacity() - self.shared.writer.capacity(),
             thumb: buffered + deferred,
         }

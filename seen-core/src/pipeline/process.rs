@@ -18,7 +18,15 @@ use super::{DerivedJob, FileJob, Shared};
 pub(crate) fn worker_loop(shared: Arc<Shared>) {
     while let Some(job) = shared.sched.pop() {
         match job {
-            super::queue::Job::Ingest(job) => ingest(&shared, job),
+            super::queue::Job::Ingest(job) => {
+                shared
+                    .in_flight
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                ingest(&shared, job);
+                shared
+                    .in_flight
+                    .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            }
             super::queue::Job::Derived(job) => derive(&shared, job),
         }
     }

@@ -1,0 +1,381 @@
+//! The REST routes that exist so far, against the real server on
+//! 127.0.0.1 over generated media, on SQLite and on Postgres.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use seen_testkit::Server;
+use seen_testkit::media::{self as mk, ExifSpec};
+use serde_json::{Value, json};
+
+fn exe() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_seen-http"))
+}
+
+async fn start(postgres: bool) -> Option<(Server, tempfile::TempDir, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("photos");
+    std::fs::create_dir_all(photos.join("2023")).unwrap();
+    let exif = ExifSpec {
+        make: Some("Canon"),
+        model: Some("Canon EOS R5"),
+        datetime_original: Some("2023:01:05 09:00:00"),
+        offset: Some("+01:00"),
+        ..ExifSpec::default()
+    };
+    std::fs::write(
+        photos.join("2023/party.jpg"),
+        mk::jpeg(1200, 800, 1, Some(&exif)),
+    )
+    .unwrap();
+    std::fs::write(
+        photos.join("beach.png"),
+        mk::image_file(300, 200, 2, image::ImageFormat::Png),
+    )
+    .unwrap();
+    std::fs::write(photos.join("broken.jpg"), b"not a jpeg").unwrap();
+    let data = dir.path().join("data");
+    let mut args = vec!["--data-dir".to_string(), data.to_str().unwrap().to_string()];
+    if postgres {
+        args.push("--database-url".into());
+        args.push(seen_testkit::fresh_postgres_url().await?);
+    }
+    let photos = std::fs::canonicalize(&photos)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    args.push(photos.clone());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = Server::start(exe(), &args, &[("SEEN_WATCH_SETTLE_MS", "200")]);
+    Some((server, dir, photos))
+}
+
+async fn wait_idle(client: &reqwest::Client, s: &Server, path: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status: Value = client
+            .get(s.url("/api/paths/status"))
+            .query(&[("path", path)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if status["scanning"] == false {
+            return;
+        }
+        assert!(Instant::now() < deadline, "scan did not finish");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn routes_work(s: Server, photos: String) {
+    let c = reqwest::Client::new();
+    wait_idle(&c, &s, &photos).await;
+
+    // /assets: a bare array with the documented fields.
+    let r = c.get(s.url("/api/assets")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    let list: Vec<Value> = r.json().await.unwrap();
+    assert_eq!(list.len(), 3);
+    for a in &list {
+        for field in [
+            "id",
+            "path",
+            "filename",
+            "mime",
+            "size",
+            "mtime",
+            "ctime",
+            "sha256",
+            "width",
+            "height",
+            "camera_make",
+            "camera_model",
+            "date_taken",
+        ] {
+            assert!(a.get(field).is_some(), "asset JSON lacks {field}: {a}");
+        }
+    }
+    let party = list
+        .iter()
+        .find(|a| a["filename"] == "party.jpg")
+        .unwrap()
+        .clone();
+    assert_eq!(party["camera_make"], "Canon");
+    assert_eq!(party["date_taken"], "2023-01-05T08:00:00Z");
+    assert_eq!(party["width"], 1200);
+    let id = party["id"].as_i64().unwrap();
+
+    // Sorting and paging; bad parameters are 400 with a JSON error.
+    let names: Vec<Value> = c
+        .get(s.url("/assets?sort=filename&order=asc&limit=2"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = names
+        .iter()
+        .map(|a| a["filename"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["beach.png", "broken.jpg"]);
+    for bad in [
+        "/assets?limit=-1",
+        "/assets?limit=abc",
+        "/assets?limit=5000",
+        "/assets?sort=colour",
+        "/assets?order=up",
+        "/asset/abc",
+        "/asset/-3",
+    ] {
+        let r = c.get(s.url(bad)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
+        let body: Value = r.json().await.unwrap();
+        assert!(body["error"].is_string(), "{bad}: {body}");
+    }
+    let r = c.get(s.url("/asset/999999")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.json::<Value>().await.unwrap()["error"].is_string());
+    let r = c.get(s.url("/no/such/route")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    let one: Value = c
+        .get(s.url(&format!("/asset/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["sha256"], party["sha256"]);
+
+    // Thumbnails and previews: WebP, cached by ETag.
+    let r = c.get(s.url(&format!("/thumb/{id}"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "image/webp");
+    let etag = r.headers()["etag"].to_str().unwrap().to_string();
+    let img = image::load_from_memory(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!((img.width(), img.height()), (256, 171));
+    let r = c
+        .get(s.url(&format!("/api/thumb/{id}")))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    let r = c
+        .get(s.url(&format!("/preview/{id}")))
+        .send()
+        .await
+        .unwrap();
+    let img = image::load_from_memory(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!((img.width(), img.height()), (1200, 800), "never upscaled");
+    let broken = list.iter().find(|a| a["filename"] == "broken.jpg").unwrap();
+    assert!(broken["error"].is_string());
+    let r = c
+        .get(s.url(&format!("/thumb/{}", broken["id"])))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error() || r.status().is_server_error());
+    assert!(r.json::<Value>().await.unwrap()["error"].is_string());
+
+    // Orientation: stored, derived images follow, 400 for nonsense.
+    let r = c
+        .post(s.url(&format!("/asset/{id}/orientation")))
+        .json(&json!({"rotation": 90}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = c.get(s.url(&format!("/thumb/{id}"))).send().await.unwrap();
+    assert_ne!(r.headers()["etag"].to_str().unwrap(), etag);
+    let img = image::load_from_memory(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!((img.width(), img.height()), (171, 256));
+    for body in [json!({"rotation": 45}), json!({"rotation": "x"}), json!({})] {
+        let r = c
+            .post(s.url(&format!("/asset/{id}/orientation")))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{body}");
+    }
+    let r = c
+        .post(s.url(&format!("/asset/{id}/orientation")))
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
+    // Paths.
+    let paths: Vec<Value> = c
+        .get(s.url("/paths"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(paths.len(), 1);
+    assert_eq!(paths[0]["path"], photos.as_str());
+    assert_eq!(paths[0]["is_default"], true);
+    assert!(paths[0].get("host_path").is_some());
+    let r = c
+        .post(s.url("/paths"))
+        .json(&json!({"path": "/no/such/dir"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = c
+        .post(s.url("/paths/scan"))
+        .json(&json!({"path": "/not/registered"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = c
+        .post(s.url("/paths/scan"))
+        .json(&json!({"path": photos}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    wait_idle(&c, &s, &photos).await;
+
+    let r = c
+        .post(s.url("/paths/pause"))
+        .json(&json!({"path": photos}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let st: Value = c
+        .get(s.url("/paths/status"))
+        .query(&[("path", &photos)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        st,
+        json!({"scanning": false, "watcher_paused": true, "watching": false})
+    );
+    let r = c
+        .post(s.url("/paths/resume"))
+        .json(&json!({"path": photos}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let st: Value = c
+        .get(s.url("/paths/status"))
+        .query(&[("path", &photos)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(st["watching"], true);
+
+    // Stats: the documented shape.
+    let st: Value = c
+        .get(s.url("/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for key in [
+        "uptime_seconds",
+        "queues",
+        "processed",
+        "processing",
+        "scan_running",
+        "processing_active",
+        "current_scan",
+        "current_processing",
+        "db",
+    ] {
+        assert!(st.get(key).is_some(), "/stats lacks {key}");
+    }
+    assert_eq!(st["db"]["assets"], 3);
+    assert_eq!(st["processing"]["files_committed"], 3);
+    for q in ["discover", "hash", "metadata", "db_write", "thumb"] {
+        assert!(st["queues"][q].is_u64(), "queue {q}");
+    }
+    let r = c.post(s.url("/stats/reset")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // Index-only delete: gone from the index, file still there, not re-added.
+    let r = c
+        .delete(s.url(&format!("/asset/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(Path::new(party["path"].as_str().unwrap()).exists());
+    let r = c
+        .delete(s.url(&format!("/asset/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    c.post(s.url("/paths/scan"))
+        .json(&json!({"path": photos}))
+        .send()
+        .await
+        .unwrap();
+    wait_idle(&c, &s, &photos).await;
+    let r = c.get(s.url(&format!("/asset/{id}"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    // Removing the path drops its assets.
+    let r: Value = c
+        .delete(s.url("/paths"))
+        .query(&[("path", &photos)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["assets_deleted"], 2);
+    let list: Vec<Value> = c
+        .get(s.url("/assets"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(list.is_empty());
+    let r = c.delete(s.url("/paths")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(s.terminate().success());
+}
+
+#[tokio::test]
+async fn routes_on_sqlite() {
+    let (s, _dir, photos) = start(false).await.unwrap();
+    routes_work(s, photos).await;
+}
+
+#[tokio::test]
+async fn routes_on_postgres() {
+    if let Some((s, _dir, photos)) = start(true).await {
+        routes_work(s, photos).await;
+    }
+}
