@@ -6,9 +6,11 @@
 
 pub mod config;
 pub mod error;
+pub mod files;
 mod library;
 pub mod media;
 pub mod pipeline;
+pub mod search;
 pub mod stats;
 pub mod store;
 

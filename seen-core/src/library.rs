@@ -7,9 +7,10 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::files::{self, PermanentDelete};
 use crate::pipeline::{CurrentScan, Pipeline, QueueDepths, ScanHandle};
 use crate::stats::{Counters, CountersSnapshot};
-use crate::store::{Asset, ListQuery, RemovedPath, ScanPath, Store};
+use crate::store::{Album, Asset, ListQuery, RemovedPath, ScanPath, Store};
 
 /// The answer of a health check.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -235,6 +236,11 @@ impl Library {
         self.inner.store.list_assets(query).await
     }
 
+    /// Assets whose path matches every word of the query, with filters.
+    pub async fn search(&self, query: &crate::search::SearchQuery) -> Result<Vec<Asset>> {
+        self.inner.store.search_assets(query).await
+    }
+
     /// One asset.
     pub async fn asset(&self, id: i64) -> Result<Asset> {
         self.inner.store.asset(id).await
@@ -263,6 +269,148 @@ impl Library {
         let asset = self.inner.store.asset(id).await?;
         self.inner.pipeline.delete_assets(&[asset], true).await?;
         Ok(())
+    }
+
+    /// Delete an asset's original file from disk and the asset from the
+    /// index. A read-only file or filesystem is reported (`read_only`), and
+    /// then nothing is changed.
+    pub async fn delete_asset_permanent(&self, id: i64) -> Result<PermanentDelete> {
+        let asset = self.inner.store.asset(id).await?;
+        let path = std::path::PathBuf::from(&asset.path);
+        let removed = tokio::task::spawn_blocking(move || files::remove_original(&path)).await?;
+        let mut out = PermanentDelete {
+            id,
+            path: asset.path.clone(),
+            deleted: false,
+            deleted_from_disk: false,
+            read_only: false,
+            error: None,
+        };
+        match removed {
+            Ok(existed) => {
+                out.deleted_from_disk = existed;
+                self.inner.pipeline.delete_assets(&[asset], false).await?;
+                out.deleted = true;
+            }
+            Err((read_only, message)) => {
+                tracing::warn!(path = %out.path, "permanent delete refused: {message}");
+                out.read_only = read_only;
+                out.error = Some(message);
+            }
+        }
+        Ok(out)
+    }
+
+    /// [`Library::delete_asset_permanent`] for many assets; one failure
+    /// never stops the others (unknown ids are reported as not found).
+    pub async fn delete_assets_permanent(&self, ids: &[i64]) -> Vec<PermanentDelete> {
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            out.push(match self.delete_asset_permanent(id).await {
+                Ok(r) => r,
+                Err(e) => PermanentDelete {
+                    id,
+                    path: String::new(),
+                    deleted: false,
+                    deleted_from_disk: false,
+                    read_only: false,
+                    error: Some(e.to_string()),
+                },
+            });
+        }
+        out
+    }
+
+    /// Counts of indexed assets per MIME type (audio summed as `audio`),
+    /// plus files in the scanned folders that Seen does not index.
+    pub async fn file_types(&self) -> Result<serde_json::Value> {
+        let mut map = serde_json::Map::new();
+        let mut audio = 0;
+        for (mime, n) in self.inner.store.mime_counts().await? {
+            if mime.starts_with("audio/") {
+                audio += n;
+            } else {
+                map.insert(mime, n.into());
+            }
+        }
+        map.insert("audio".into(), audio.into());
+        let others = self.inner.pipeline.other_files();
+        let mut exts: Vec<&String> = others.keys().collect();
+        exts.sort();
+        map.insert("other".into(), others.values().sum::<u64>().into());
+        map.insert("other_extensions".into(), serde_json::json!(exts));
+        map.insert("other_breakdown".into(), serde_json::json!(others));
+        Ok(serde_json::Value::Object(map))
+    }
+
+    /// List a directory (absolute path) for a folder picker.
+    pub async fn browse(&self, path: &str) -> Result<files::Browse> {
+        let path = path.to_string();
+        tokio::task::spawn_blocking(move || files::browse(&path)).await?
+    }
+
+    /// Empty the index (assets, faces, persons, album links, exclusions)
+    /// and every derived file; `Conflict` while a scan runs. Folders,
+    /// albums and the originals stay. Returns (assets, faces, persons).
+    pub async fn clear(&self) -> Result<(i64, i64, i64)> {
+        if self.scanning() {
+            return Err(Error::Conflict(
+                "cannot clear while a scan is running".into(),
+            ));
+        }
+        let counts = self.inner.store.clear_index().await?;
+        self.inner.pipeline.clear_derived().await?;
+        Ok(counts)
+    }
+
+    /// Every album.
+    pub async fn albums(&self) -> Result<Vec<Album>> {
+        self.inner.store.albums().await
+    }
+
+    /// One album.
+    pub async fn album(&self, id: i64) -> Result<Album> {
+        self.inner.store.album(id).await
+    }
+
+    /// Create an album; returns it.
+    pub async fn create_album(&self, name: &str, description: Option<&str>) -> Result<Album> {
+        let id = self.inner.store.create_album(name, description).await?;
+        self.inner.store.album(id).await
+    }
+
+    /// Rename an album or change its description (`Some(None)` clears it).
+    pub async fn update_album(
+        &self,
+        id: i64,
+        name: Option<&str>,
+        description: Option<Option<&str>>,
+    ) -> Result<Album> {
+        self.inner.store.update_album(id, name, description).await?;
+        self.inner.store.album(id).await
+    }
+
+    /// Delete an album (its assets stay).
+    pub async fn delete_album(&self, id: i64) -> Result<()> {
+        self.inner.store.delete_album(id).await
+    }
+
+    /// Add assets to an album; unknown asset ids are `InvalidInput`.
+    pub async fn add_to_album(&self, id: i64, asset_ids: &[i64]) -> Result<Album> {
+        self.inner.store.add_to_album(id, asset_ids).await?;
+        self.inner.store.album(id).await
+    }
+
+    /// Take assets out of an album.
+    pub async fn remove_from_album(&self, id: i64, asset_ids: &[i64]) -> Result<Album> {
+        self.inner.store.remove_from_album(id, asset_ids).await?;
+        self.inner.store.album(id).await
+    }
+
+    /// Ids of the albums holding an asset.
+    pub async fn albums_for_asset(&self, asset_id: i64) -> Result<Vec<i64>> {
+        self.inner.store.asset(asset_id).await?;
+        self.inner.store.albums_for_asset(asset_id).await
     }
 
     /// Save the user's rotation (0, 90, 180, 270 degrees clockwise) and

@@ -3,6 +3,7 @@
 
 mod error;
 mod extract;
+pub mod files;
 mod routes;
 
 pub use error::ApiError;

@@ -3,9 +3,10 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use seen_core::store::{Asset, ListQuery};
+use seen_core::search::SearchQuery;
+use seen_core::store::{Album, Asset, ListQuery};
 use seen_core::{Error, Health, Library};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -13,6 +14,7 @@ use tower_http::cors::{Any, CorsLayer};
 
 use crate::error::ApiError;
 use crate::extract::{Body, Params, id};
+use crate::files::{attachment, serve_file};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -22,8 +24,14 @@ pub fn router(library: Library) -> Router {
         .route("/health", get(health))
         .route("/stats", get(stats))
         .route("/stats/reset", post(reset_stats))
+        .route("/file-types", get(file_types))
         .route("/assets", get(assets))
+        .route("/assets/search", get(search))
+        .route("/assets/permanent", post(delete_permanent_bulk))
         .route("/asset/{id}", get(asset).delete(delete_asset))
+        .route("/asset/{id}/permanent", delete(delete_permanent))
+        .route("/asset/{id}/download", get(download))
+        .route("/asset/{id}/video", get(video))
         .route("/asset/{id}/orientation", post(set_orientation))
         .route("/thumb/{id}", get(thumb))
         .route("/preview/{id}", get(preview))
@@ -31,7 +39,19 @@ pub fn router(library: Library) -> Router {
         .route("/paths/scan", post(scan_path))
         .route("/paths/pause", post(pause_path))
         .route("/paths/resume", post(resume_path))
-        .route("/paths/status", get(path_status));
+        .route("/paths/status", get(path_status))
+        .route("/browse", get(browse))
+        .route("/clear", delete(clear))
+        .route("/albums", get(albums).post(create_album))
+        .route(
+            "/albums/{id}",
+            get(album).put(update_album).delete(delete_album),
+        )
+        .route(
+            "/albums/{id}/assets",
+            post(add_to_album).delete(remove_from_album),
+        )
+        .route("/albums/for-asset/{id}", get(albums_for_asset));
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([
@@ -79,16 +99,119 @@ async fn reset_stats(State(lib): State<Library>) -> ApiResult<Json<Value>> {
     ))
 }
 
-async fn assets(State(lib): State<Library>, q: Params) -> ApiResult<Json<Vec<Asset>>> {
+fn list_query(q: &Params) -> ApiResult<ListQuery> {
     let defaults = ListQuery::default();
-    let query = ListQuery {
+    Ok(ListQuery {
         offset: q.get("offset")?.unwrap_or(defaults.offset),
         limit: q.get("limit")?.unwrap_or(defaults.limit),
         sort: q.get("sort")?.unwrap_or(defaults.sort),
         order: q.get("order")?.unwrap_or(defaults.order),
         person_id: q.get("person_id")?,
+    })
+}
+
+async fn assets(State(lib): State<Library>, q: Params) -> ApiResult<Json<Vec<Asset>>> {
+    Ok(Json(lib.assets(&list_query(&q)?).await?))
+}
+
+async fn search(State(lib): State<Library>, q: Params) -> ApiResult<Json<Vec<Asset>>> {
+    let query = SearchQuery {
+        q: q.require("q")?,
+        from: q.get("from")?,
+        to: q.get("to")?,
+        camera_make: q.get("camera_make")?,
+        camera_model: q.get("camera_model")?,
+        page: list_query(&q)?,
     };
-    Ok(Json(lib.assets(&query).await?))
+    Ok(Json(lib.search(&query).await?))
+}
+
+async fn file_types(State(lib): State<Library>) -> ApiResult<Json<Value>> {
+    Ok(Json(lib.file_types().await?))
+}
+
+async fn download(
+    State(lib): State<Library>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let a = lib.asset(id(&raw)?).await?;
+    serve_file(
+        std::path::Path::new(&a.path),
+        &a.mime,
+        &headers,
+        Some(attachment(&a.filename)),
+    )
+    .await
+}
+
+async fn video(
+    State(lib): State<Library>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let a = lib.asset(id(&raw)?).await?;
+    if a.kind() != seen_core::store::AssetKind::Video {
+        return Err(Error::invalid(format!("asset {} is not a video", a.id)).into());
+    }
+    serve_file(std::path::Path::new(&a.path), &a.mime, &headers, None).await
+}
+
+async fn delete_permanent(
+    State(lib): State<Library>,
+    Path(raw): Path<String>,
+) -> ApiResult<Response> {
+    let r = lib.delete_asset_permanent(id(&raw)?).await?;
+    let mut body = json!({
+        "success": r.deleted,
+        "deleted_from_disk": r.deleted_from_disk,
+        "read_only": r.read_only,
+        "path": r.path,
+    });
+    if let Some(e) = &r.error {
+        body["error"] = e.clone().into();
+    }
+    let status = if r.deleted {
+        StatusCode::OK
+    } else if r.read_only {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    };
+    Ok((status, Json(body)).into_response())
+}
+
+#[derive(Deserialize)]
+struct Ids {
+    ids: Vec<i64>,
+}
+
+async fn delete_permanent_bulk(
+    State(lib): State<Library>,
+    Body(body): Body<Ids>,
+) -> ApiResult<Response> {
+    if body.ids.is_empty() {
+        return Err(Error::invalid("ids must not be empty").into());
+    }
+    let results = lib.delete_assets_permanent(&body.ids).await;
+    let read_only: Vec<Value> = results
+        .iter()
+        .filter(|r| r.read_only)
+        .map(|r| json!({"id": r.id, "path": r.path, "error": r.error}))
+        .collect();
+    let all = results.iter().all(|r| r.deleted);
+    let status = if all {
+        StatusCode::OK
+    } else if !read_only.is_empty() {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(json!({"success": all, "results": results, "read_only_failures": read_only})),
+    )
+        .into_response())
 }
 
 async fn asset(State(lib): State<Library>, Path(raw): Path<String>) -> ApiResult<Json<Asset>> {
@@ -248,4 +371,118 @@ async fn path_status(
     q: Params,
 ) -> ApiResult<Json<seen_core::PathStatus>> {
     Ok(Json(lib.path_status(&q.require("path")?).await?))
+}
+
+async fn browse(
+    State(lib): State<Library>,
+    q: Params,
+) -> ApiResult<Json<seen_core::files::Browse>> {
+    let path = q.0.get("path").cloned().unwrap_or_else(|| "/".into());
+    Ok(Json(lib.browse(&path).await?))
+}
+
+async fn clear(State(lib): State<Library>) -> ApiResult<Json<Value>> {
+    let (assets, faces, persons) = lib.clear().await?;
+    Ok(Json(json!({
+        "success": true,
+        "assets_deleted": assets,
+        "faces_deleted": faces,
+        "persons_deleted": persons,
+        "message": "All data cleared",
+    })))
+}
+
+async fn albums(State(lib): State<Library>) -> ApiResult<Json<Vec<Album>>> {
+    Ok(Json(lib.albums().await?))
+}
+
+async fn album(State(lib): State<Library>, Path(raw): Path<String>) -> ApiResult<Json<Album>> {
+    Ok(Json(lib.album(id(&raw)?).await?))
+}
+
+#[derive(Deserialize)]
+struct NewAlbum {
+    name: String,
+    description: Option<String>,
+}
+
+async fn create_album(
+    State(lib): State<Library>,
+    Body(body): Body<NewAlbum>,
+) -> ApiResult<Response> {
+    let album = lib
+        .create_album(&body.name, body.description.as_deref())
+        .await?;
+    Ok((StatusCode::CREATED, Json(album)).into_response())
+}
+
+#[derive(Deserialize)]
+struct AlbumChange {
+    name: Option<String>,
+    #[serde(default, with = "serde_double_option")]
+    description: Option<Option<String>>,
+}
+
+/// Tell an absent field from an explicit `null`.
+mod serde_double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<String>>, D::Error> {
+        Option::<String>::deserialize(d).map(Some)
+    }
+}
+
+async fn update_album(
+    State(lib): State<Library>,
+    Path(raw): Path<String>,
+    Body(body): Body<AlbumChange>,
+) -> ApiResult<Json<Album>> {
+    Ok(Json(
+        lib.update_album(
+            id(&raw)?,
+            body.name.as_deref(),
+            body.description.as_ref().map(|d| d.as_deref()),
+        )
+        .await?,
+    ))
+}
+
+async fn delete_album(
+    State(lib): State<Library>,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<Value>> {
+    lib.delete_album(id(&raw)?).await?;
+    Ok(Json(json!({"success": true})))
+}
+
+#[derive(Deserialize)]
+struct AssetIds {
+    asset_ids: Vec<i64>,
+}
+
+async fn add_to_album(
+    State(lib): State<Library>,
+    Path(raw): Path<String>,
+    Body(body): Body<AssetIds>,
+) -> ApiResult<Json<Album>> {
+    Ok(Json(lib.add_to_album(id(&raw)?, &body.asset_ids).await?))
+}
+
+async fn remove_from_album(
+    State(lib): State<Library>,
+    Path(raw): Path<String>,
+    Body(body): Body<AssetIds>,
+) -> ApiResult<Json<Album>> {
+    Ok(Json(
+        lib.remove_from_album(id(&raw)?, &body.asset_ids).await?,
+    ))
+}
+
+async fn albums_for_asset(
+    State(lib): State<Library>,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<Vec<i64>>> {
+    Ok(Json(lib.albums_for_asset(id(&raw)?).await?))
 }

@@ -105,6 +105,11 @@ impl Server {
         }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `base_url` + `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)

@@ -54,4 +54,21 @@ impl Derived {
             }
         }
     }
+
+    /// Remove every derived file.
+    pub(crate) fn clear(&self) -> Result<()> {
+        if !self.dir.exists() {
+            return Ok(());
+        }
+        for e in std::fs::read_dir(&self.dir).map_err(|e| Error::io_at(&self.dir, e))? {
+            let e = e?;
+            let removed = if e.file_type()?.is_dir() {
+                std::fs::remove_dir_all(e.path())
+            } else {
+                std::fs::remove_file(e.path())
+            };
+            removed.map_err(|err| Error::io_at(e.path(), err))?;
+        }
+        Ok(())
+    }
 }

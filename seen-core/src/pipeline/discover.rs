@@ -2,7 +2,7 @@
 //! directory with the index in one query and queues only new or changed
 //! files (unchanged ones are never opened).
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -88,6 +88,8 @@ pub(crate) fn discover(
     let mut visited_dirs: HashSet<String> = HashSet::new();
     let mut seen_inodes: HashSet<(u64, u64)> = HashSet::new();
     let mut queue: VecDeque<PathBuf> = VecDeque::from([PathBuf::from(&root.path)]);
+    // Files Seen does not index, by extension (for /file-types).
+    let mut others: HashMap<String, u64> = HashMap::new();
 
     while let Some(dir) = queue.pop_front() {
         if tracker.is_cancelled() {
@@ -135,6 +137,12 @@ pub(crate) fn discover(
                 subdirs.push(path);
             } else if let Some(found) = examine(&path, &meta) {
                 files.push(found);
+            } else if meta.is_file() {
+                let ext = path.extension().and_then(|e| e.to_str()).map_or_else(
+                    || "(none)".to_string(),
+                    |e| format!(".{}", e.to_ascii_lowercase()),
+                );
+                *others.entry(ext).or_insert(0) += 1;
             }
         }
         subdirs.sort();
@@ -178,6 +186,12 @@ pub(crate) fn discover(
         // Indexed here but not on disk any more.
         missing.extend(known.into_iter().map(|(path, s)| (s.id, path)));
     }
+
+    shared
+        .other_files
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(root.path.clone(), others);
 
     // Directories that held indexed files but were not visited are gone.
     let dirs = rt.block_on(shared.store.dirnames_of_scan_path(root.id))?;

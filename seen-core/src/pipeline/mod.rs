@@ -81,6 +81,8 @@ pub(crate) struct Shared {
     runtime: tokio::runtime::Handle,
     /// Files being read, hashed and described right now.
     in_flight: std::sync::atomic::AtomicUsize,
+    /// Files the last scan of each root saw but does not index, by extension.
+    other_files: Mutex<HashMap<String, HashMap<String, u64>>>,
 }
 
 impl Shared {
@@ -200,6 +202,7 @@ impl Pipeline {
             writer: tx,
             runtime: tokio::runtime::Handle::current(),
             in_flight: std::sync::atomic::AtomicUsize::new(0),
+            other_files: Mutex::new(HashMap::new()),
             counters: counters.clone(),
             store: store.clone(),
             config,
@@ -458,6 +461,29 @@ impl Pipeline {
                 .map(|s| s.tracker.started.elapsed().as_secs_f64())
                 .fold(0.0, f64::max),
         })
+    }
+
+    /// Non-media files seen by the last scan of each root, by extension.
+    pub(crate) fn other_files(&self) -> HashMap<String, u64> {
+        let mut total = HashMap::new();
+        for per_root in self
+            .shared
+            .other_files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+        {
+            for (ext, n) in per_root {
+                *total.entry(ext.clone()).or_insert(0) += n;
+            }
+        }
+        total
+    }
+
+    /// Remove every derived file.
+    pub(crate) async fn clear_derived(&self) -> Result<()> {
+        let d = self.shared.derived.clone();
+        tokio::task::spawn_blocking(move || d.clear()).await?
     }
 
     /// Queue depths per stage.

@@ -405,9 +405,9 @@ const UPSERT_ASSET: &str = "INSERT INTO assets (scan_path_id, path, dirname, fil
     mime, kind, size, mtime_ns, ctime_ns, sha256, width, height, orientation, date_taken, \
     date_taken_offset_min, camera_make, camera_model, lens, iso, fnumber, exposure_s, \
     focal_length_mm, gps_lat, gps_lon, gps_alt, duration_ms, video_codec, audio_codec, \
-    has_audio, error, thumb_state, preview_state, indexed_at, updated_at) \
+    has_audio, error, thumb_state, preview_state, indexed_at, updated_at, search_text) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-    $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $33, $34, $32, $32) \
+    $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $33, $34, $32, $32, $35) \
     ON CONFLICT (path) DO UPDATE SET scan_path_id = excluded.scan_path_id, \
     dirname = excluded.dirname, filename = excluded.filename, ext = excluded.ext, \
     mime = excluded.mime, kind = excluded.kind, size = excluded.size, \
@@ -424,8 +424,14 @@ const UPSERT_ASSET: &str = "INSERT INTO assets (scan_path_id, path, dirname, fil
     preview_state = excluded.preview_state, \
     faces_scanned_at = CASE WHEN assets.sha256 = excluded.sha256 \
         THEN assets.faces_scanned_at ELSE NULL END, \
-    updated_at = excluded.updated_at \
+    updated_at = excluded.updated_at, search_text = excluded.search_text \
     RETURNING id";
+
+/// A value bound to a dynamically built statement.
+enum BindValue {
+    Text(String),
+    Int(i64),
+}
 
 /// Split an absolute path into (dirname, filename).
 pub(crate) fn split_path(path: &str) -> (&str, &str) {
@@ -456,7 +462,7 @@ impl Store {
                     let moved: Option<i64> = sqlx::query_scalar(
                         "UPDATE assets SET scan_path_id = $1, path = $2, dirname = $3, \
                          filename = $4, ext = $5, mtime_ns = $6, ctime_ns = $7, \
-                         updated_at = $8 WHERE id = $9 RETURNING id",
+                         updated_at = $8, search_text = $10 WHERE id = $9 RETURNING id",
                     )
                     .bind(a.scan_path_id)
                     .bind(&a.path)
@@ -467,6 +473,7 @@ impl Store {
                     .bind(a.ctime_ns)
                     .bind(t)
                     .bind(old)
+                    .bind(crate::search::search_text(&a.path))
                     .fetch_optional(&mut *tx)
                     .await?;
                     if let Some(id) = moved {
@@ -510,6 +517,7 @@ impl Store {
                     .bind(t)
                     .bind(a.thumb_state)
                     .bind(a.preview_state)
+                    .bind(crate::search::search_text(&a.path))
                     .fetch_one(&mut *tx)
                     .await?;
                 ids.push(id);
@@ -567,6 +575,132 @@ impl Store {
                 query = query.bind(p);
             }
             Ok(query.fetch_all(pool).await?)
+        })
+    }
+
+    /// Assets whose path matches every term of the query, with filters.
+    pub async fn search_assets(&self, q: &crate::search::SearchQuery) -> Result<Vec<Asset>> {
+        use crate::search::{glob_pattern, like_pattern};
+        let terms = q.validate()?;
+        let sqlite = self.backend() == super::Backend::SQLite;
+        // $1 and $2 are LIMIT and OFFSET; the rest are numbered as pushed.
+        let mut binds: Vec<BindValue> = Vec::new();
+        let mut push = |v: BindValue| {
+            binds.push(v);
+            format!("${}", binds.len() + 2)
+        };
+        let term_clauses: Vec<String> = terms
+            .iter()
+            .map(|t| {
+                if sqlite {
+                    format!(
+                        "search_text GLOB {}",
+                        push(BindValue::Text(glob_pattern(t)))
+                    )
+                } else {
+                    format!(
+                        "search_text LIKE {} ESCAPE '\\'",
+                        push(BindValue::Text(like_pattern(t)))
+                    )
+                }
+            })
+            .collect();
+        let mut clauses = if sqlite {
+            vec![format!(
+                "id IN (SELECT rowid FROM assets_fts WHERE {})",
+                term_clauses.join(" AND ")
+            )]
+        } else {
+            term_clauses
+        };
+        if let Some(f) = q.from {
+            clauses.push(format!("date_taken >= {}", push(BindValue::Int(f))));
+        }
+        if let Some(t) = q.to {
+            clauses.push(format!("date_taken <= {}", push(BindValue::Int(t))));
+        }
+        if let Some(m) = &q.camera_make {
+            clauses.push(format!(
+                "lower(camera_make) = lower({})",
+                push(BindValue::Text(m.clone()))
+            ));
+        }
+        if let Some(m) = &q.camera_model {
+            clauses.push(format!(
+                "lower(camera_model) = lower({})",
+                push(BindValue::Text(m.clone()))
+            ));
+        }
+        if let Some(p) = q.page.person_id {
+            clauses.push(format!(
+                "id IN (SELECT asset_id FROM faces WHERE person_id = {})",
+                push(BindValue::Int(p))
+            ));
+        }
+        let dir = match q.page.order {
+            Order::Asc => "ASC",
+            Order::Desc => "DESC",
+        };
+        let sql = format!(
+            "SELECT {ASSET_COLUMNS} FROM assets WHERE {} ORDER BY {col} {dir} NULLS LAST, \
+             id {dir} LIMIT $1 OFFSET $2",
+            clauses.join(" AND "),
+            col = q.page.sort.column()
+        );
+        on_read!(self, |pool| {
+            let mut query = sqlx::query_as::<_, Asset>(&sql)
+                .bind(q.page.limit)
+                .bind(q.page.offset);
+            for v in &binds {
+                query = match v {
+                    BindValue::Text(t) => query.bind(t.clone()),
+                    BindValue::Int(i) => query.bind(*i),
+                };
+            }
+            Ok(query.fetch_all(pool).await?)
+        })
+    }
+
+    /// Asset counts per MIME type.
+    pub async fn mime_counts(&self) -> Result<Vec<(String, i64)>> {
+        on_read!(self, |pool| {
+            Ok(
+                sqlx::query_as("SELECT mime, COUNT(*) FROM assets GROUP BY mime ORDER BY mime")
+                    .fetch_all(pool)
+                    .await?,
+            )
+        })
+    }
+
+    /// Empty the index: assets (with their album links), faces, persons and
+    /// remembered exclusions. Scan paths and albums stay. Returns
+    /// (assets, faces, persons) deleted.
+    pub async fn clear_index(&self) -> Result<(i64, i64, i64)> {
+        on_write!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let count = |table: &'static str| format!("SELECT COUNT(*) FROM {table}");
+            let assets: i64 = sqlx::query_scalar(&count("assets"))
+                .fetch_one(&mut *tx)
+                .await?;
+            let faces: i64 = sqlx::query_scalar(&count("faces"))
+                .fetch_one(&mut *tx)
+                .await?;
+            let persons: i64 = sqlx::query_scalar(&count("persons"))
+                .fetch_one(&mut *tx)
+                .await?;
+            for table in [
+                "faces",
+                "person_profiles",
+                "persons",
+                "assets",
+                "excluded_paths",
+            ] {
+                sqlx::query(&format!("DELETE FROM {table}"))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok((assets, faces, persons))
         })
     }
 

@@ -47,6 +47,8 @@ both_backends!(
     excluded_paths_are_remembered,
     concurrent_writers_and_readers,
     albums_hold_existing_assets_only,
+    search_matches_words_wildcards_and_punctuation,
+    albums_change_and_clear_index,
 );
 
 fn asset(scan_path_id: i64, path: &str, size: i64, mtime_s: i64) -> NewAsset {
@@ -434,4 +436,166 @@ async fn bad_urls_are_clear_errors() {
         .err()
         .unwrap();
     assert!(matches!(err, Error::Database(_)), "{err}");
+}
+
+async fn search_matches_words_wildcards_and_punctuation(store: Store) {
+    use crate::search::SearchQuery;
+    let root = store.add_scan_path("/lib", false).await.unwrap();
+    let paths = [
+        "/lib/2023-01-05 Party/IMG_0001.JPG",
+        "/lib/2023-01-05 Party/party.jpg",
+        "/lib/holiday/a/b/beach (1).png",
+        "/lib/Été/Straße.jpg",
+        "/lib/misc/it's mine.jpg",
+        "/lib/misc/100%.jpg",
+        "/lib/misc/under_score.jpg",
+        "/lib/misc/[draft] 1.jpg",
+        "/lib/misc/100x.jpg",
+    ];
+    let mut batch = Vec::new();
+    for (i, p) in paths.iter().enumerate() {
+        let mut a = asset(root.id, p, i as i64 + 1, i as i64);
+        a.date_taken = Some(1_000 * i as i64);
+        a.camera_make = Some(
+            if i % 2 == 0 {
+                "Canon"
+            } else {
+                "NIKON CORPORATION"
+            }
+            .into(),
+        );
+        a.camera_model = Some(format!("Model {i}"));
+        batch.push(a);
+    }
+    store.upsert_assets(&batch).await.unwrap();
+    let find = |q: &str| {
+        let store = store.clone();
+        let q = q.to_string();
+        async move {
+            let mut names: Vec<String> = store
+                .search_assets(&SearchQuery {
+                    q,
+                    ..SearchQuery::default()
+                })
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|a| a.filename)
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    assert_eq!(find("party").await, ["IMG_0001.JPG", "party.jpg"]);
+    assert_eq!(find("PARTY.JPG").await, ["party.jpg"]);
+    assert_eq!(find("party img").await, ["IMG_0001.JPG"]);
+    assert_eq!(find("2023-01-05").await, ["IMG_0001.JPG", "party.jpg"]);
+    assert_eq!(find("a/b").await, ["beach (1).png"]);
+    assert_eq!(find("(1)").await, ["beach (1).png"]);
+    assert_eq!(find("holiday beach").await, ["beach (1).png"]);
+    assert_eq!(find("été").await, ["Straße.jpg"]);
+    assert_eq!(find("straße").await, ["Straße.jpg"]);
+    assert_eq!(find("it's").await, ["it's mine.jpg"]);
+    assert_eq!(find("\"it's mine\"").await, ["it's mine.jpg"]);
+    assert_eq!(find("100%").await, ["100%.jpg"]);
+    assert_eq!(find("under_score").await, ["under_score.jpg"]);
+    assert_eq!(find("[draft]").await, ["[draft] 1.jpg"]);
+    assert_eq!(find("img_*.jpg").await, ["IMG_0001.JPG"]);
+    assert_eq!(find("100?.jpg").await, ["100%.jpg", "100x.jpg"]);
+    assert_eq!(find("b*ch").await, ["beach (1).png"]);
+    assert_eq!(find("nothing-like-this").await, Vec::<String>::new());
+    assert_eq!(find("*").await.len(), paths.len());
+
+    // Filters.
+    let q = SearchQuery {
+        q: "misc".into(),
+        camera_make: Some("canon".into()),
+        ..SearchQuery::default()
+    };
+    let hits = store.search_assets(&q).await.unwrap();
+    assert!(
+        hits.iter()
+            .all(|a| a.camera_make.as_deref() == Some("Canon"))
+    );
+    assert_eq!(hits.len(), 3);
+    let q = SearchQuery {
+        q: "lib".into(),
+        from: Some(2_000),
+        to: Some(4_000),
+        ..SearchQuery::default()
+    };
+    assert_eq!(store.search_assets(&q).await.unwrap().len(), 3);
+    let q = SearchQuery {
+        q: "lib".into(),
+        camera_model: Some("MODEL 3".into()),
+        ..SearchQuery::default()
+    };
+    assert_eq!(store.search_assets(&q).await.unwrap().len(), 1);
+    assert!(store.search_assets(&SearchQuery::default()).await.is_err());
+
+    // The index follows renames and deletes.
+    let party = store
+        .asset_by_path("/lib/2023-01-05 Party/party.jpg")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut moved = asset(root.id, "/lib/renamed/fiesta.jpg", 2, 1);
+    moved.moved_from = Some(party.id);
+    store.upsert_assets(&[moved]).await.unwrap();
+    assert_eq!(find("party.jpg").await, Vec::<String>::new());
+    assert_eq!(find("fiesta").await, ["fiesta.jpg"]);
+    store.delete_assets(&[party.id], false).await.unwrap();
+    assert_eq!(find("fiesta").await, Vec::<String>::new());
+}
+
+async fn albums_change_and_clear_index(store: Store) {
+    let root = store.add_scan_path("/al2", false).await.unwrap();
+    let ids = store
+        .upsert_assets(&[
+            asset(root.id, "/al2/1.jpg", 1, 1),
+            asset(root.id, "/al2/2.jpg", 2, 2),
+        ])
+        .await
+        .unwrap();
+    let a = store.create_album("Trip", Some("first")).await.unwrap();
+    let b = store.create_album("Best", None).await.unwrap();
+    store.add_to_album(a, &ids).await.unwrap();
+    store.add_to_album(b, &ids[..1]).await.unwrap();
+    assert_eq!(store.albums_for_asset(ids[0]).await.unwrap(), vec![a, b]);
+    store
+        .update_album(a, Some("Trip 2023"), None)
+        .await
+        .unwrap();
+    let got = store.album(a).await.unwrap();
+    assert_eq!(
+        (got.name.as_str(), got.description.as_deref()),
+        ("Trip 2023", Some("first"))
+    );
+    store.update_album(a, None, Some(None)).await.unwrap();
+    assert_eq!(store.album(a).await.unwrap().description, None);
+    assert!(store.update_album(a, Some(" "), None).await.is_err());
+    assert!(matches!(
+        store.update_album(9999, Some("x"), None).await,
+        Err(Error::NotFound(_))
+    ));
+    store.remove_from_album(a, &ids[..1]).await.unwrap();
+    assert_eq!(store.album(a).await.unwrap().asset_ids, vec![ids[1]]);
+    let all = store.albums().await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[1].asset_ids, vec![ids[0]]);
+    store.delete_album(b).await.unwrap();
+    assert!(matches!(
+        store.delete_album(b).await,
+        Err(Error::NotFound(_))
+    ));
+
+    store.delete_assets(&[ids[0]], true).await.unwrap();
+    let (assets, faces, persons) = store.clear_index().await.unwrap();
+    assert_eq!((assets, faces, persons), (1, 0, 0));
+    assert_eq!(store.count_assets().await.unwrap(), 0);
+    assert!(!store.is_excluded("/al2/1.jpg").await.unwrap());
+    // Albums stay, emptied.
+    assert!(store.album(a).await.unwrap().asset_ids.is_empty());
+    assert_eq!(store.scan_paths().await.unwrap().len(), 1);
+    assert_eq!(store.mime_counts().await.unwrap(), vec![]);
 }
