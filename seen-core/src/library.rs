@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::files::{self, PermanentDelete};
-use crate::pipeline::{CurrentScan, Pipeline, QueueDepths, ScanHandle};
+use crate::pipeline::{CurrentScan, Pipeline, QueueDepths, ScanHandle, Transcode};
 use crate::stats::{Counters, CountersSnapshot};
 use crate::store::{Album, Asset, ListQuery, RemovedPath, ScanPath, Store};
 
@@ -263,6 +263,58 @@ impl Library {
         self.inner.pipeline.derived_image(&asset, true).await
     }
 
+    /// The file to stream for a video, and its MIME type: the original when
+    /// browsers play it, else an H.264/AAC MP4 made once and cached.
+    pub async fn video_file(&self, id: i64) -> Result<(std::path::PathBuf, String)> {
+        let asset = self.inner.store.asset(id).await?;
+        if asset.kind() != crate::store::AssetKind::Video {
+            return Err(Error::invalid(format!("asset {id} is not a video")));
+        }
+        if crate::media::transcode::browser_playable(&asset.ext, asset.video_codec.as_deref()) {
+            let mime = if asset.ext == "mov" {
+                "video/mp4".to_string()
+            } else {
+                asset.mime.clone()
+            };
+            return Ok((asset.path.clone().into(), mime));
+        }
+        let path = self
+            .inner
+            .pipeline
+            .transcoded(&asset, Transcode::Mp4)
+            .await?;
+        Ok((path, "video/mp4".into()))
+    }
+
+    /// The audio of a video or audio asset as MP3 (passed through when it
+    /// already is MP3), or as AAC in M4A when MP3 encoding fails; `(path, mime)`.
+    pub async fn audio_file(&self, id: i64) -> Result<(std::path::PathBuf, String)> {
+        let asset = self.inner.store.asset(id).await?;
+        if asset.kind() == crate::store::AssetKind::Image {
+            return Err(Error::invalid(format!(
+                "asset {id} is an image, not video or audio"
+            )));
+        }
+        if !asset.has_audio {
+            return Err(Error::invalid(format!("asset {id} has no audio stream")));
+        }
+        if asset.audio_codec.as_deref() == Some("mp3") && asset.ext == "mp3" {
+            return Ok((asset.path.clone().into(), "audio/mpeg".into()));
+        }
+        match self.inner.pipeline.transcoded(&asset, Transcode::Mp3).await {
+            Ok(p) => Ok((p, "audio/mpeg".into())),
+            Err(e) => {
+                tracing::warn!(id, "MP3 encoding failed, falling back to AAC/M4A: {e}");
+                let p = self
+                    .inner
+                    .pipeline
+                    .transcoded(&asset, Transcode::M4a)
+                    .await?;
+                Ok((p, "audio/mp4".into()))
+            }
+        }
+    }
+
     /// Remove an asset from the index (and its derived images). The file
     /// stays on disk and later scans leave it out.
     pub async fn delete_asset(&self, id: i64) -> Result<()> {
@@ -441,6 +493,97 @@ impl Library {
             self.current_scan(),
             self.asset_count().await?,
         ))
+    }
+
+    /// `/metrics`: Prometheus text format.
+    pub async fn metrics_text(&self) -> Result<String> {
+        let report = self.stats().await?;
+        Ok(crate::stats::prometheus_text(
+            &report,
+            &self.inner.pipeline.gpu_usage(),
+        ))
+    }
+
+    /// `/performance`: Seen's measured rates, this machine, acceleration,
+    /// and the static table of typical rates of other software.
+    pub async fn performance(&self) -> Result<serde_json::Value> {
+        use crate::stats::rate_status;
+        let report = self.stats().await?;
+        let gpu = self.inner.pipeline.gpu_usage();
+        let overall = report.processing.rate_files_per_sec;
+        let current = report
+            .current_scan
+            .as_ref()
+            .map_or(0.0, |s| s.files_per_sec);
+        let cpu_brand = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|c| {
+                c.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .and_then(|l| l.split_once(':'))
+                    .map(|(_, v)| v.trim().to_string())
+            })
+            .unwrap_or_else(|| "unknown".into());
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Ok(serde_json::json!({
+            "seen": {
+                "files_per_sec": overall,
+                "current_rate": current,
+                "mb_per_sec": report.processing.throughput_mb_per_sec,
+                "status": rate_status(if report.scan_running { current } else { overall }),
+                "is_active": report.scan_running || report.processing_active,
+            },
+            "system_info": {
+                "cpu_cores": cores,
+                "cpu_brand": cpu_brand,
+                "accel": gpu.accel,
+                "note": "Estimated performance ranges based on your hardware (CPU cores). Values are static and don't change with Seen's current rate.",
+            },
+            "gpu_usage": gpu,
+            "typical_ranges": {
+                "digikam": {"files_per_sec": "2.1-3.9", "note": "Desktop application, single-threaded indexing (less affected by cores)"},
+                "photoprism": {"files_per_sec": "5.6-10.4", "note": "Go-based, multi-threaded, includes AI features (scales with cores)"},
+                "immich": {"files_per_sec": "8.4-15.6", "note": "TypeScript/Node.js, optimized for modern hardware (scales with cores)"},
+                "lightroom": {"files_per_sec": "1.4-2.6", "note": "Desktop application, includes full RAW processing (CPU-intensive)"},
+                "synology_ds220_plus": {"files_per_sec": "0.5-1.0", "note": "NAS device (Intel Celeron J4025, 2 cores). Optimized for storage, slower CPU processing."},
+            },
+            "current_scan": report.current_scan.as_ref().map(|s| serde_json::json!({
+                "files_processed": s.files_processed,
+                "files_per_sec": s.files_per_sec,
+                "elapsed_seconds": s.elapsed_seconds,
+                "status": rate_status(s.files_per_sec),
+            })),
+            "current_rate": current,
+            "notes": [
+                "Performance varies significantly based on:",
+                "- File sizes (larger files = slower processing)",
+                "- Storage type (SSD vs HDD)",
+                "- CPU cores and speed",
+                "- Whether thumbnails are being generated",
+                "- Network latency (if files are on network storage)",
+            ],
+        }))
+    }
+
+    /// `/diag/ffmpeg`: FFmpeg library version, hardware device types,
+    /// hardware filters and the acceleration state.
+    pub async fn ffmpeg_diagnostics(&self) -> Result<serde_json::Value> {
+        let (version, hwaccels, filters) =
+            tokio::task::spawn_blocking(crate::media::accel::ffmpeg_diagnostics).await?;
+        let gpu = self.inner.pipeline.gpu_usage();
+        let (cuda, intel, opencl) = crate::media::accel::device_counts();
+        Ok(serde_json::json!({
+            "ffmpeg_version": version,
+            "hwaccels": hwaccels,
+            "filters": filters,
+            "gpu_config": {
+                "accel": gpu.accel,
+                "enabled": gpu.enabled,
+                "consecutive_failures": gpu.consecutive_failures,
+                "auto_disabled": gpu.auto_disabled,
+                "device_counts": {"cuda": cuda, "intel_gpu": intel, "opencl": opencl},
+            },
+        }))
     }
 
     /// Start the rate counters from zero; `Conflict` while a scan runs.

@@ -309,3 +309,169 @@ impl StatsReport {
         }
     }
 }
+
+/// Prometheus text exposition of the pipeline's figures (with `# HELP` and
+/// `# TYPE` lines), built from the same counters as [`StatsReport`].
+pub fn prometheus_text(report: &StatsReport, gpu: &crate::media::accel::GpuUsage) -> String {
+    use prometheus::{
+        Encoder, Gauge, IntCounter, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+    };
+    let registry = Registry::new();
+    let c = &report.counters;
+    let counters: [(&str, &str, u64); 14] = [
+        (
+            "seen_files_discovered_total",
+            "Files found new or changed by scans and the watcher",
+            c.files_discovered,
+        ),
+        (
+            "seen_files_unchanged_total",
+            "Files skipped unopened because size and mtime were unchanged",
+            c.files_unchanged,
+        ),
+        (
+            "seen_files_hashed_total",
+            "Files read and hashed",
+            c.files_hashed,
+        ),
+        (
+            "seen_bytes_hashed_total",
+            "Bytes read and hashed",
+            c.bytes_hashed,
+        ),
+        (
+            "seen_files_committed_total",
+            "Asset rows committed to the database",
+            c.files_committed,
+        ),
+        (
+            "seen_bytes_committed_total",
+            "Bytes of the files whose rows were committed",
+            c.bytes_committed,
+        ),
+        (
+            "seen_photos_committed_total",
+            "Photo rows committed",
+            c.photos_committed,
+        ),
+        (
+            "seen_videos_committed_total",
+            "Video rows committed",
+            c.videos_committed,
+        ),
+        (
+            "seen_thumbnails_written_total",
+            "Thumbnails written",
+            c.thumbs_written,
+        ),
+        (
+            "seen_previews_written_total",
+            "Previews written",
+            c.previews_written,
+        ),
+        (
+            "seen_file_errors_total",
+            "Files that could only be partly read",
+            c.file_errors,
+        ),
+        (
+            "seen_db_failures_total",
+            "Database batches that failed after retries",
+            c.db_failures,
+        ),
+        (
+            "seen_files_removed_total",
+            "Assets removed because their files were gone",
+            c.files_removed,
+        ),
+        (
+            "seen_video_jobs_gpu_total",
+            "Video frames decoded on a hardware device",
+            gpu.jobs_gpu,
+        ),
+    ];
+    for (name, help, value) in counters {
+        let m = IntCounter::with_opts(Opts::new(name, help)).expect("valid metric");
+        m.inc_by(value);
+        registry.register(Box::new(m)).expect("unique metric");
+    }
+    let cpu = IntCounter::with_opts(Opts::new(
+        "seen_video_jobs_cpu_total",
+        "Video frames decoded on the CPU",
+    ))
+    .expect("valid metric");
+    cpu.inc_by(gpu.jobs_cpu);
+    registry.register(Box::new(cpu)).expect("unique metric");
+    let queues = IntGaugeVec::new(
+        Opts::new("seen_queue_depth", "Work waiting per pipeline stage"),
+        &["stage"],
+    )
+    .expect("valid metric");
+    let q = &report.queues;
+    for (stage, v) in [
+        ("discover", q.discover),
+        ("hash", q.hash),
+        ("metadata", q.metadata),
+        ("db_write", q.db_write),
+        ("thumb", q.thumb),
+    ] {
+        queues.with_label_values(&[stage]).set(v as i64);
+    }
+    registry.register(Box::new(queues)).expect("unique metric");
+    let gauges: [(&str, &str, i64); 4] = [
+        ("seen_assets", "Indexed assets", report.db.assets),
+        (
+            "seen_uptime_seconds",
+            "Seconds since the library opened",
+            report.uptime_seconds as i64,
+        ),
+        (
+            "seen_scan_running",
+            "1 while a scan runs",
+            i64::from(report.scan_running),
+        ),
+        (
+            "seen_accel_auto_disabled",
+            "1 when hardware acceleration switched itself off",
+            i64::from(gpu.auto_disabled),
+        ),
+    ];
+    for (name, help, value) in gauges {
+        let g = IntGauge::with_opts(Opts::new(name, help)).expect("valid metric");
+        g.set(value);
+        registry.register(Box::new(g)).expect("unique metric");
+    }
+    let rates: [(&str, &str, f64); 2] = [
+        (
+            "seen_commit_rate_files_per_second",
+            "Committed files per second over the busy span",
+            report.processing.rate_files_per_sec,
+        ),
+        (
+            "seen_commit_throughput_bytes_per_second",
+            "Committed bytes per second over the busy span",
+            report.processing.throughput_mb_per_sec * 1e6,
+        ),
+    ];
+    for (name, help, value) in rates {
+        let g = Gauge::with_opts(Opts::new(name, help)).expect("valid metric");
+        g.set(value);
+        registry.register(Box::new(g)).expect("unique metric");
+    }
+    let mut out = Vec::new();
+    TextEncoder::new()
+        .encode(&registry.gather(), &mut out)
+        .expect("text encoding cannot fail");
+    String::from_utf8(out).expect("Prometheus text is UTF-8")
+}
+
+/// How a rate compares with what other photo libraries reach.
+pub fn rate_status(files_per_sec: f64) -> &'static str {
+    match files_per_sec {
+        r if r <= 0.0 => "idle",
+        r if r >= 15.6 => "excellent",
+        r if r >= 8.4 => "good",
+        r if r >= 2.1 => "fair",
+        _ => "slow",
+    }
+}

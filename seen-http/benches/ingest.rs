@@ -30,11 +30,48 @@ fn env_count(key: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// Photo-like pixels: detail at every scale (value noise summed over five
+/// octaves, so downscaled images keep texture as real photos do) plus
+/// per-pixel sensor noise. Small images use the simpler test pattern.
+fn photo_like(w: u32, h: u32, seed: u32) -> Vec<u8> {
+    use fast_image_resize::images::Image;
+    use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+    if w < 1000 {
+        return test_pixels(w, h, seed).into_raw();
+    }
+    let mut state = seed.wrapping_mul(2_654_435_761) | 1;
+    let mut rand = move || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state
+    };
+    let mut acc = vec![0f32; (w * h * 3) as usize];
+    let mut resizer = Resizer::new();
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::CatmullRom));
+    for (div, weight) in [(600, 1.0f32), (150, 0.6), (40, 0.35), (10, 0.22), (3, 0.12)] {
+        let (gw, gh) = ((w / div).max(2), (h / div).max(2));
+        let grid: Vec<u8> = (0..gw * gh * 3).map(|_| (rand() >> 8) as u8).collect();
+        let src = Image::from_vec_u8(gw, gh, grid, PixelType::U8x3).unwrap();
+        let mut dst = Image::new(w, h, PixelType::U8x3);
+        resizer.resize(&src, &mut dst, &options).unwrap();
+        for (a, v) in acc.iter_mut().zip(dst.buffer()) {
+            *a += weight * (*v as f32 - 128.0);
+        }
+    }
+    acc.iter()
+        .map(|a| {
+            let noise = (rand() % 13) as f32 - 6.0;
+            (128.0 + a * 0.55 + noise).clamp(0.0, 255.0) as u8
+        })
+        .collect()
+}
+
 fn jpeg_with_exif(w: u32, h: u32, seed: u32, quality: i32, exif: &ExifSpec) -> Vec<u8> {
-    let img = test_pixels(w, h, seed);
+    let pixels = photo_like(w, h, seed);
     let jpeg = turbojpeg::compress(
         turbojpeg::Image {
-            pixels: img.as_raw().as_slice(),
+            pixels: pixels.as_slice(),
             width: w as usize,
             pitch: w as usize * 3,
             height: h as usize,
@@ -56,7 +93,7 @@ fn jpeg_with_exif(w: u32, h: u32, seed: u32, quality: i32, exif: &ExifSpec) -> V
 }
 
 fn make_corpus(dir: &Path, n: usize, w: u32, h: u32, quality: i32) -> Vec<PathBuf> {
-    let marker = dir.join(format!(".complete-{n}-{w}x{h}"));
+    let marker = dir.join(format!(".complete-v2-{n}-{w}x{h}"));
     let paths: Vec<PathBuf> = (0..n)
         .map(|i| dir.join(format!("{:03}/IMG_{i:05}.jpg", i / 1000)))
         .collect();
@@ -306,7 +343,7 @@ fn main() {
     let n_tiny = env_count("SEEN_BENCH_TINY", 20_000);
     let photos_dir = root.join("photos-12mp");
     let tiny_dir = root.join("tiny");
-    let photos = make_corpus(&photos_dir, n_photos, 4000, 3000, 92);
+    let photos = make_corpus(&photos_dir, n_photos, 4000, 3000, 90);
     make_corpus(&tiny_dir, n_tiny, 64, 48, 85);
     let mb: u64 = photos
         .iter()

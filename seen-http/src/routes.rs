@@ -24,6 +24,9 @@ pub fn router(library: Library) -> Router {
         .route("/health", get(health))
         .route("/stats", get(stats))
         .route("/stats/reset", post(reset_stats))
+        .route("/metrics", get(metrics))
+        .route("/performance", get(performance))
+        .route("/diag/ffmpeg", get(diag_ffmpeg))
         .route("/file-types", get(file_types))
         .route("/assets", get(assets))
         .route("/assets/search", get(search))
@@ -32,6 +35,7 @@ pub fn router(library: Library) -> Router {
         .route("/asset/{id}/permanent", delete(delete_permanent))
         .route("/asset/{id}/download", get(download))
         .route("/asset/{id}/video", get(video))
+        .route("/asset/{id}/audio.mp3", get(audio))
         .route("/asset/{id}/orientation", post(set_orientation))
         .route("/thumb/{id}", get(thumb))
         .route("/preview/{id}", get(preview))
@@ -126,6 +130,26 @@ async fn search(State(lib): State<Library>, q: Params) -> ApiResult<Json<Vec<Ass
     Ok(Json(lib.search(&query).await?))
 }
 
+async fn metrics(State(lib): State<Library>) -> ApiResult<Response> {
+    let text = lib.metrics_text().await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
+}
+
+async fn performance(State(lib): State<Library>) -> ApiResult<Json<Value>> {
+    Ok(Json(lib.performance().await?))
+}
+
+async fn diag_ffmpeg(State(lib): State<Library>) -> ApiResult<Json<Value>> {
+    Ok(Json(lib.ffmpeg_diagnostics().await?))
+}
+
 async fn file_types(State(lib): State<Library>) -> ApiResult<Json<Value>> {
     Ok(Json(lib.file_types().await?))
 }
@@ -150,11 +174,17 @@ async fn video(
     Path(raw): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let a = lib.asset(id(&raw)?).await?;
-    if a.kind() != seen_core::store::AssetKind::Video {
-        return Err(Error::invalid(format!("asset {} is not a video", a.id)).into());
-    }
-    serve_file(std::path::Path::new(&a.path), &a.mime, &headers, None).await
+    let (path, mime) = lib.video_file(id(&raw)?).await?;
+    serve_file(&path, &mime, &headers, None).await
+}
+
+async fn audio(
+    State(lib): State<Library>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let (path, mime) = lib.audio_file(id(&raw)?).await?;
+    serve_file(&path, &mime, &headers, None).await
 }
 
 async fn delete_permanent(

@@ -26,6 +26,22 @@ async fn start(postgres: bool) -> Option<(Server, tempfile::TempDir, String)> {
     std::fs::create_dir_all(photos.join(".hidden")).unwrap();
     mk::video(&photos.join("clip.mp4"), 1.0, 160, 120, true, &[]);
     mk::audio(&photos.join("tone.mp3"), 0.5);
+    mk::video(
+        &photos.join("old.avi"),
+        1.0,
+        160,
+        120,
+        true,
+        &["-c:v", "mpeg4", "-c:a", "mp3"],
+    );
+    mk::video(
+        &photos.join("silent.webm"),
+        0.5,
+        160,
+        120,
+        false,
+        &["-c:v", "libvpx-vp9"],
+    );
     let data = dir.path().join("data");
     let mut args = vec!["--data-dir".to_string(), data.to_str().unwrap().to_string()];
     if postgres {
@@ -206,10 +222,75 @@ async fn scenario(s: Server, photos: String) {
         "an image is not a video"
     );
 
+    // Audio: MP3 passthrough, transcoded from a video, 400 without audio.
+    let (tone, tone_json) = id_of(&c, &s, "tone.mp3").await;
+    let r = c
+        .get(s.url(&format!("/asset/{tone}/audio.mp3")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "audio/mpeg");
+    assert_eq!(
+        r.bytes().await.unwrap().as_ref(),
+        std::fs::read(tone_json["path"].as_str().unwrap()).unwrap()
+    );
+    let r = c
+        .get(s.url(&format!("/asset/{clip}/audio.mp3")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "audio/mpeg");
+    let tmp = tempfile::tempdir().unwrap();
+    let got = tmp.path().join("got.mp3");
+    std::fs::write(&got, r.bytes().await.unwrap()).unwrap();
+    let m = seen_core::media::video::probe(&got).unwrap();
+    assert_eq!(m.audio_codec.as_deref(), Some("mp3"));
+    assert!(m.duration_ms.unwrap() >= 900);
+    let (silent, _) = id_of(&c, &s, "silent.webm").await;
+    for bad in [silent, cafe] {
+        let r = c
+            .get(s.url(&format!("/asset/{bad}/audio.mp3")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        assert!(r.json::<Value>().await.unwrap()["error"].is_string());
+    }
+
+    // A format browsers cannot play is transcoded once, shared by
+    // concurrent requests, and then served with ranges like any file.
+    let (avi, _) = id_of(&c, &s, "old.avi").await;
+    let url = s.url(&format!("/asset/{avi}/video"));
+    let (a, b, d) = tokio::join!(c.get(&url).send(), c.get(&url).send(), c.get(&url).send());
+    let mut bodies = Vec::new();
+    for r in [a, b, d] {
+        let r = r.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["content-type"], "video/mp4");
+        bodies.push(r.bytes().await.unwrap());
+    }
+    assert!(bodies.iter().all(|x| x == &bodies[0]));
+    let got = tmp.path().join("got.mp4");
+    std::fs::write(&got, &bodies[0]).unwrap();
+    let m = seen_core::media::video::probe(&got).unwrap();
+    assert_eq!(m.video_codec.as_deref(), Some("h264"));
+    assert_eq!(m.audio_codec.as_deref(), Some("aac"));
+    let r = c
+        .get(&url)
+        .header("Range", "bytes=0-99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), &bodies[0][..100]);
+
     // File types.
     let ft = get_json(&c, s.url("/file-types")).await;
     assert_eq!(ft["image/jpeg"], 3);
     assert_eq!(ft["video/mp4"], 1);
+    assert_eq!(ft["video/x-msvideo"], 1);
     assert_eq!(ft["audio"], 1);
     assert_eq!(ft["other"], 2);
     assert_eq!(ft["other_extensions"], json!([".pdf", ".txt"]));
@@ -231,6 +312,8 @@ async fn scenario(s: Server, photos: String) {
             "doc.pdf",
             "locked.jpg",
             "notes.txt",
+            "old.avi",
+            "silent.webm",
             "tone.mp3"
         ]
     );
@@ -403,7 +486,7 @@ async fn scenario(s: Server, photos: String) {
         .json()
         .await
         .unwrap();
-    assert_eq!(r["assets_deleted"], 3);
+    assert_eq!(r["assets_deleted"], 5);
     assert_eq!(get_json(&c, s.url("/assets")).await, json!([]));
     assert!(Path::new(&locked_path).exists());
     assert!(s.terminate().success());

@@ -316,6 +316,75 @@ async fn routes_work(s: Server, photos: String) {
     for q in ["discover", "hash", "metadata", "db_write", "thumb"] {
         assert!(st["queues"][q].is_u64(), "queue {q}");
     }
+    // Prometheus metrics with HELP/TYPE, performance, FFmpeg diagnostics.
+    let r = c.get(s.url("/api/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = r.text().await.unwrap();
+    for needle in [
+        "# HELP seen_files_committed_total",
+        "# TYPE seen_files_committed_total counter",
+        "seen_files_committed_total 3",
+        "seen_assets 3",
+        "seen_queue_depth{stage=\"hash\"} 0",
+        "# TYPE seen_scan_running gauge",
+    ] {
+        assert!(text.contains(needle), "/metrics lacks {needle}:\n{text}");
+    }
+    let perf: Value = c
+        .get(s.url("/performance"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for key in [
+        "seen",
+        "system_info",
+        "gpu_usage",
+        "typical_ranges",
+        "current_scan",
+        "current_rate",
+        "notes",
+    ] {
+        assert!(perf.get(key).is_some(), "/performance lacks {key}");
+    }
+    assert!(perf["seen"]["files_per_sec"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        perf["typical_ranges"]["immich"]["files_per_sec"],
+        "8.4-15.6"
+    );
+    assert_eq!(perf["typical_ranges"].as_object().unwrap().len(), 5);
+    assert!(perf["system_info"]["cpu_cores"].as_u64().unwrap() >= 1);
+    let diag: Value = c
+        .get(s.url("/diag/ffmpeg"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        diag["ffmpeg_version"]
+            .as_str()
+            .unwrap()
+            .starts_with("ffmpeg version ")
+    );
+    assert!(
+        diag["hwaccels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h == "vaapi" || h == "cuda")
+    );
+    assert!(diag["gpu_config"]["device_counts"]["cuda"].is_u64());
+
     let r = c.post(s.url("/stats/reset")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 
@@ -377,5 +446,81 @@ async fn routes_on_sqlite() {
 async fn routes_on_postgres() {
     if let Some((s, _dir, photos)) = start(true).await {
         routes_work(s, photos).await;
+    }
+}
+
+#[tokio::test]
+async fn forced_absent_gpu_falls_back_counts_and_disables() {
+    if Path::new("/dev/nvidia0").exists() {
+        return; // a real GPU: the fallback is not what runs
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let videos = dir.path().join("videos");
+    std::fs::create_dir_all(&videos).unwrap();
+    // Different sizes: identical files would share one thumbnail and one frame grab.
+    for i in 0..4 {
+        mk::video(
+            &videos.join(format!("v{i}.mp4")),
+            1.0,
+            160 + 16 * i,
+            120,
+            false,
+            &[],
+        );
+    }
+    let videos = std::fs::canonicalize(&videos)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let data = dir.path().join("data");
+    let s = Server::start(
+        exe(),
+        &["--data-dir", data.to_str().unwrap(), &videos],
+        &[("SEEN_ACCEL", "cuda")],
+    );
+    let c = reqwest::Client::new();
+    wait_idle(&c, &s, &videos).await;
+    let perf: Value = c
+        .get(s.url("/performance"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let gpu = &perf["gpu_usage"];
+    assert_eq!(gpu["accel"], "CUDA");
+    assert_eq!(gpu["jobs_gpu"], 0);
+    assert_eq!(gpu["jobs_cpu"], 4, "{gpu}");
+    assert_eq!(gpu["consecutive_failures"], 3);
+    assert_eq!(gpu["auto_disabled"], true);
+    assert_eq!(gpu["enabled"], false);
+    let diag: Value = c
+        .get(s.url("/diag/ffmpeg"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(diag["gpu_config"]["auto_disabled"], true);
+    // Every video still got its thumbnail, from the CPU.
+    let list: Vec<Value> = c
+        .get(s.url("/assets"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.len(), 4);
+    for a in list {
+        let r = c
+            .get(s.url(&format!("/thumb/{}", a["id"])))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
     }
 }

@@ -2,10 +2,12 @@
 //! decode (shrink-on-load), orient, resize and encode WebP, probe and grab
 //! frames from video. Knows nothing of the database.
 
+pub mod accel;
 pub mod exif;
 pub mod format;
 pub mod heif;
 pub mod pixels;
+pub mod transcode;
 pub mod video;
 
 pub use format::{Format, MediaType, media_type_for_extension, sniff};

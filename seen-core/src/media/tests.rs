@@ -266,6 +266,29 @@ fn heic_decodes_through_libheif_with_exif() {
     assert_eq!(meta.date_taken, Some(1_654_077_600));
 }
 
+fn cpu() -> accel::AccelState {
+    accel::AccelState::new(crate::config::Accel::Cpu)
+}
+
+#[test]
+fn video_frames_fall_back_from_an_absent_gpu() {
+    if std::path::Path::new("/dev/nvidia0").exists() {
+        return; // a real GPU: the fallback path is not what runs
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mp4 = dir.path().join("clip.mp4");
+    mk::video(&mp4, 1.0, 160, 120, false, &[]);
+    let gpu = accel::AccelState::new(crate::config::Accel::Cuda);
+    for _ in 0..4 {
+        let f = video::frame(&mp4, 256, &gpu).unwrap();
+        assert_eq!((f.width, f.height), (160, 120));
+    }
+    let u = gpu.usage();
+    assert_eq!((u.jobs_gpu, u.jobs_cpu), (0, 4));
+    assert!(u.auto_disabled, "{u:?}");
+    assert_eq!(u.consecutive_failures, 3);
+}
+
 #[test]
 fn video_probe_and_frames() {
     let dir = tempfile::tempdir().unwrap();
@@ -303,7 +326,7 @@ fn video_probe_and_frames() {
     assert_eq!(m.make.as_deref(), Some("Apple"));
     assert_eq!(m.model.as_deref(), Some("iPhone 13"));
     assert_eq!(m.gps_lat, Some(48.8584));
-    let f = video::frame(&mp4, 256).unwrap();
+    let f = video::frame(&mp4, 256, &cpu()).unwrap();
     assert_eq!((f.width, f.height), (256, 192));
 
     // Rotated phone video: displayed portrait.
@@ -314,7 +337,7 @@ fn video_probe_and_frames() {
     assert_eq!(m.rotation, 90);
     assert_eq!((m.width, m.height), (Some(240), Some(320)));
     assert!(!m.has_audio);
-    let f = video::frame(&rot, 1600).unwrap();
+    let f = video::frame(&rot, 1600, &cpu()).unwrap();
     assert_eq!((f.width, f.height), (240, 320));
 
     // A clip under a second still gives a frame.
@@ -323,7 +346,7 @@ fn video_probe_and_frames() {
     let m = video::probe(&short).unwrap();
     assert_eq!(m.video_codec.as_deref(), Some("vp9"));
     assert_eq!(m.date_taken, None);
-    let f = video::frame(&short, 1600).unwrap();
+    let f = video::frame(&short, 1600, &cpu()).unwrap();
     assert_eq!((f.width, f.height), (160, 120));
 
     // Audio only.
@@ -332,15 +355,92 @@ fn video_probe_and_frames() {
     let m = video::probe(&mp3).unwrap();
     assert!(m.has_audio && !m.has_video);
     assert_eq!(m.audio_codec.as_deref(), Some("mp3"));
-    assert!(video::frame(&mp3, 256).is_err());
+    assert!(video::frame(&mp3, 256, &cpu()).is_err());
 
     // Broken and truncated files are errors.
     let broken = dir.path().join("broken.mp4");
     std::fs::write(&broken, b"\0\0\0\x18ftypisom garbage garbage").unwrap();
-    assert!(video::probe(&broken).is_err() || video::frame(&broken, 256).is_err());
+    assert!(video::probe(&broken).is_err() || video::frame(&broken, 256, &cpu()).is_err());
     let bytes = std::fs::read(&mp4).unwrap();
     let cut = dir.path().join("cut.mp4");
     std::fs::write(&cut, &bytes[..bytes.len() / 4]).unwrap();
     let _ = video::probe(&cut); // must not panic
-    let _ = video::frame(&cut, 256);
+    let _ = video::frame(&cut, 256, &cpu());
+}
+
+fn moov_before_mdat(path: &std::path::Path) -> bool {
+    let b = std::fs::read(path).unwrap();
+    let find = |tag: &[u8]| b.windows(4).position(|w| w == tag);
+    matches!((find(b"moov"), find(b"mdat")), (Some(m), Some(d)) if m < d)
+}
+
+#[test]
+fn audio_transcodes_to_mp3_and_m4a() {
+    use transcode::{AudioOut, audio};
+    let dir = tempfile::tempdir().unwrap();
+    let mp4 = dir.path().join("clip.mp4");
+    mk::video(&mp4, 2.0, 160, 120, true, &[]);
+    let wav = dir.path().join("tone.wav");
+    mk::audio(&wav, 1.5);
+    for (src, secs) in [(&mp4, 2000), (&wav, 1500)] {
+        let mp3 = dir.path().join("out.mp3");
+        audio(src, &mp3, AudioOut::Mp3).unwrap();
+        let m = video::probe(&mp3).unwrap();
+        assert_eq!(m.audio_codec.as_deref(), Some("mp3"));
+        assert!(!m.has_video);
+        let d = m.duration_ms.unwrap();
+        assert!((secs - 100..=secs + 150).contains(&d), "{src:?}: {d} ms");
+        let m4a = dir.path().join("out.m4a");
+        audio(src, &m4a, AudioOut::M4a).unwrap();
+        let m = video::probe(&m4a).unwrap();
+        assert_eq!(m.audio_codec.as_deref(), Some("aac"));
+        let d = m.duration_ms.unwrap();
+        assert!((secs - 100..=secs + 150).contains(&d), "{src:?}: {d} ms");
+        assert!(moov_before_mdat(&m4a), "faststart");
+    }
+    let silent = dir.path().join("silent.mp4");
+    mk::video(&silent, 1.0, 160, 120, false, &[]);
+    assert!(matches!(
+        audio(&silent, &dir.path().join("x.mp3"), AudioOut::Mp3),
+        Err(crate::Error::InvalidInput(_))
+    ));
+}
+
+#[test]
+fn videos_transcode_to_h264_aac_faststart() {
+    let dir = tempfile::tempdir().unwrap();
+    let avi = dir.path().join("old.avi");
+    mk::video(&avi, 1.5, 320, 240, true, &["-c:v", "mpeg4", "-c:a", "mp3"]);
+    assert!(!transcode::browser_playable("avi", Some("mpeg4")));
+    let out = dir.path().join("old.mp4");
+    transcode::video_mp4(&avi, &out).unwrap();
+    let m = video::probe(&out).unwrap();
+    assert_eq!(m.video_codec.as_deref(), Some("h264"));
+    assert_eq!(m.audio_codec.as_deref(), Some("aac"));
+    assert_eq!((m.width, m.height), (Some(320), Some(240)));
+    assert!(
+        (1300..=1700).contains(&m.duration_ms.unwrap()),
+        "{:?}",
+        m.duration_ms
+    );
+    assert!(moov_before_mdat(&out), "faststart");
+    assert!(video::frame(&out, 256, &cpu()).is_ok());
+
+    // Rotation becomes pixels; odd sizes become even; no audio is fine.
+    let rot = dir.path().join("rot.mp4");
+    mk::video(&rot, 1.0, 321, 241, false, &["-c:v", "libx265"]);
+    mk::set_mp4_rotation(&rot, 90);
+    assert!(!transcode::browser_playable("mp4", Some("hevc")));
+    let out = dir.path().join("rot-h264.mp4");
+    transcode::video_mp4(&rot, &out).unwrap();
+    let m = video::probe(&out).unwrap();
+    assert_eq!(m.video_codec.as_deref(), Some("h264"));
+    assert_eq!(m.rotation, 0);
+    assert_eq!((m.width, m.height), (Some(240), Some(320)));
+    assert!(!m.has_audio);
+
+    assert!(transcode::browser_playable("mp4", Some("h264")));
+    assert!(transcode::browser_playable("webm", Some("vp9")));
+    assert!(!transcode::browser_playable("mkv", Some("vp9")));
+    assert!(!transcode::browser_playable("wmv", Some("wmv2")));
 }

@@ -11,6 +11,7 @@ use ffmpeg_next as ffmpeg;
 
 use crate::error::{Error, Result};
 
+use super::accel::{AccelState, HwDevice};
 use super::{Rgb, fit_within};
 
 /// What a video or audio container says about itself.
@@ -62,7 +63,7 @@ fn media_err(path: &Path, what: &str, e: ffmpeg::Error) -> Error {
 }
 
 /// Clockwise degrees from a stream's display matrix, if any.
-fn display_rotation(stream: &ffmpeg::format::stream::Stream) -> u16 {
+pub(crate) fn display_rotation(stream: &ffmpeg::format::stream::Stream) -> u16 {
     for sd in stream.side_data() {
         if sd.kind() == ffmpeg::codec::packet::side_data::Type::DisplayMatrix
             && sd.data().len() >= 36
@@ -203,8 +204,27 @@ pub fn probe(path: &Path) -> Result<AvMeta> {
 
 /// Grab one representative frame, at about 10 % of the duration (the first
 /// frame for clips under a second), scaled to fit `max_long_side` and
-/// rotated as the container says it should be shown.
-pub fn frame(path: &Path, max_long_side: u32) -> Result<Rgb> {
+/// rotated as the container says it should be shown. Decoding tries the
+/// hardware device of `accel` first and falls back to the CPU.
+pub fn frame(path: &Path, max_long_side: u32, accel: &AccelState) -> Result<Rgb> {
+    if let Some(device) = accel.open_device() {
+        match grab(path, max_long_side, Some(&device)) {
+            Ok(img) => {
+                accel.record_gpu_job();
+                return Ok(img);
+            }
+            Err(e) => {
+                tracing::warn!(path = %path.display(), "hardware decoding failed, using the CPU: {e}");
+                accel.record_failure();
+            }
+        }
+    }
+    let img = grab(path, max_long_side, None)?;
+    accel.record_cpu_job();
+    Ok(img)
+}
+
+fn grab(path: &Path, max_long_side: u32, device: Option<&HwDevice>) -> Result<Rgb> {
     init();
     let mut ictx = ffmpeg::format::input(path).map_err(|e| media_err(path, "cannot open", e))?;
     let (index, rotation, params) = {
@@ -218,8 +238,15 @@ pub fn frame(path: &Path, max_long_side: u32) -> Result<Rgb> {
             stream.parameters(),
         )
     };
-    let mut decoder = ffmpeg::codec::context::Context::from_parameters(params)
-        .and_then(|c| c.decoder().video())
+    let mut ctx = ffmpeg::codec::context::Context::from_parameters(params)
+        .map_err(|e| media_err(path, "no decoder", e))?;
+    if let Some(dev) = device {
+        // SAFETY: the context is not opened yet; it takes ownership of the new reference.
+        unsafe { (*ctx.as_mut_ptr()).hw_device_ctx = dev.new_ref() };
+    }
+    let mut decoder = ctx
+        .decoder()
+        .video()
         .map_err(|e| media_err(path, "no decoder", e))?;
     let duration = ictx.duration();
     if duration >= ffmpeg::ffi::AV_TIME_BASE as i64 {
@@ -253,6 +280,22 @@ pub fn frame(path: &Path, max_long_side: u32) -> Result<Rgb> {
             path.display()
         )));
     }
+    // SAFETY: a frame decoded on a device carries hw_frames_ctx; it is copied
+    // into system memory before any pixel access.
+    let decoded = unsafe {
+        if (*decoded.as_ptr()).hw_frames_ctx.is_null() {
+            decoded
+        } else {
+            let mut sw = ffmpeg::util::frame::video::Video::empty();
+            let r = ffmpeg::ffi::av_hwframe_transfer_data(sw.as_mut_ptr(), decoded.as_ptr(), 0);
+            if r < 0 {
+                return Err(Error::Media(format!(
+                    "copying a frame from the device failed ({r})"
+                )));
+            }
+            sw
+        }
+    };
     let (w, h) = fit_within(decoded.width(), decoded.height(), max_long_side);
     let mut scaler = Scaler::get(
         decoded.format(),

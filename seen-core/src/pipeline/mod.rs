@@ -81,6 +81,8 @@ pub(crate) struct Shared {
     runtime: tokio::runtime::Handle,
     /// Files being read, hashed and described right now.
     in_flight: std::sync::atomic::AtomicUsize,
+    /// Hardware acceleration state for video decoding.
+    pub(crate) accel: crate::media::accel::AccelState,
     /// Files the last scan of each root saw but does not index, by extension.
     other_files: Mutex<HashMap<String, HashMap<String, u64>>>,
 }
@@ -182,9 +184,22 @@ pub struct QueueDepths {
     pub thumb: usize,
 }
 
+/// What a transcode produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transcode {
+    /// H.264/AAC MP4 for browsers.
+    Mp4,
+    /// MP3 audio.
+    Mp3,
+    /// AAC audio in M4A (the fallback when MP3 encoding fails).
+    M4a,
+}
+
 /// The ingestion engine of one library.
 pub(crate) struct Pipeline {
     shared: Arc<Shared>,
+    /// One lock per transcode target, so concurrent requests share one run.
+    transcodes: Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
     paths: Mutex<HashMap<String, PathState>>,
     watcher: watch::Watcher,
     workers: Mutex<Vec<std::thread::JoinHandle<()>>>,
@@ -203,6 +218,7 @@ impl Pipeline {
             runtime: tokio::runtime::Handle::current(),
             in_flight: std::sync::atomic::AtomicUsize::new(0),
             other_files: Mutex::new(HashMap::new()),
+            accel: crate::media::accel::AccelState::new(config.accel),
             counters: counters.clone(),
             store: store.clone(),
             config,
@@ -220,6 +236,7 @@ impl Pipeline {
         Arc::new_cyclic(|weak: &std::sync::Weak<Pipeline>| Pipeline {
             shared: shared.clone(),
             paths: Mutex::new(HashMap::new()),
+            transcodes: Mutex::new(HashMap::new()),
             watcher: watch::Watcher::new(shared.clone(), weak.clone()),
             workers: Mutex::new(workers),
             discovering: std::sync::atomic::AtomicUsize::new(0),
@@ -486,6 +503,11 @@ impl Pipeline {
         tokio::task::spawn_blocking(move || d.clear()).await?
     }
 
+    /// Hardware acceleration figures.
+    pub(crate) fn gpu_usage(&self) -> crate::media::accel::GpuUsage {
+        self.shared.accel.usage()
+    }
+
     /// Queue depths per stage.
     pub(crate) fn queue_depths(&self) -> QueueDepths {
         let (ingest, buffered, deferred) = self.shared.sched.depths();
@@ -538,8 +560,17 @@ impl Pipeline {
         let target = path.clone();
         let quality = cfg.webp_quality;
         tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
-            let img = process::render_from_file(&source, size, orient)?;
-            let webp = crate::media::webp_within(&img, size, quality, if preview { 2 } else { 4 })?;
+            let img = process::render_from_file(&source, size, orient, &shared.accel)?;
+            let webp = crate::media::webp_within(
+                &img,
+                size,
+                quality,
+                if preview {
+                    process::PREVIEW_METHOD
+                } else {
+                    process::THUMB_METHOD
+                },
+            )?;
             shared.derived.write_atomic(&target, &webp)?;
             Ok(webp)
         })
@@ -554,6 +585,73 @@ impl Pipeline {
             }
             other => other,
         })
+    }
+
+    /// The cached transcode of `asset` (made now if missing; concurrent
+    /// callers for the same file wait for one transcode).
+    pub(crate) async fn transcoded(&self, asset: &Asset, kind: Transcode) -> Result<PathBuf> {
+        let sha = asset
+            .sha256
+            .clone()
+            .ok_or_else(|| Error::NotFound(format!("asset {} has not been read yet", asset.id)))?;
+        let ext = match kind {
+            Transcode::Mp4 => "mp4",
+            Transcode::Mp3 => "mp3",
+            Transcode::M4a => "m4a",
+        };
+        let target = self
+            .shared
+            .derived
+            .image_path(&sha, 0, 0)
+            .with_file_name(format!("{sha}.{ext}"));
+        if tokio::fs::try_exists(&target).await.unwrap_or(false) {
+            return Ok(target);
+        }
+        let lock = self
+            .transcodes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(target.clone())
+            .or_default()
+            .clone();
+        let _guard = lock.lock().await;
+        if tokio::fs::try_exists(&target).await.unwrap_or(false) {
+            return Ok(target);
+        }
+        let source = PathBuf::from(&asset.path);
+        let out = target.clone();
+        tracing::info!(path = %asset.path, ?kind, "transcoding");
+        tokio::task::spawn_blocking(move || -> Result<()> {
+            let dir = out
+                .parent()
+                .expect("derived files live in a shard directory");
+            std::fs::create_dir_all(dir).map_err(|e| Error::io_at(dir, e))?;
+            let tmp = tempfile::Builder::new()
+                .prefix(".transcode-")
+                .tempfile_in(dir)
+                .map_err(|e| Error::io_at(dir, e))?;
+            match kind {
+                Transcode::Mp4 => crate::media::transcode::video_mp4(&source, tmp.path())?,
+                Transcode::Mp3 => crate::media::transcode::audio(
+                    &source,
+                    tmp.path(),
+                    crate::media::transcode::AudioOut::Mp3,
+                )?,
+                Transcode::M4a => crate::media::transcode::audio(
+                    &source,
+                    tmp.path(),
+                    crate::media::transcode::AudioOut::M4a,
+                )?,
+            }
+            tmp.persist(&out).map_err(|e| Error::io_at(&out, e.error))?;
+            Ok(())
+        })
+        .await??;
+        self.transcodes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&target);
+        Ok(target)
     }
 
     /// Queue new derived images for `asset` (after a rotation change).
