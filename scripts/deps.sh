@@ -7,7 +7,7 @@ SEEN_APT_PACKAGES=(
   libswresample-dev libavfilter-dev libavdevice-dev
   libheif-dev
 )
-SEEN_APT_TEST_PACKAGES=(libheif-examples postgresql ffmpeg)
+SEEN_APT_TEST_PACKAGES=(libheif-examples postgresql ffmpeg valgrind)
 
 seen_sudo() { if [ "$(id -u)" -ne 0 ]; then sudo "$@"; else "$@"; fi; }
 

@@ -3,7 +3,8 @@
 #   installs what is missing (apt, pip), starts a throwaway PostgreSQL cluster
 #   on a free loopback port (stopped on exit, even on failure), then runs
 #   cargo fmt --check, cargo clippy -D warnings and cargo test --workspace
-#   with SEEN_TEST_POSTGRES_URL pointing at that cluster.
+#   with SEEN_TEST_POSTGRES_URL pointing at that cluster, then the C checks
+#   of libseen (scripts/test-c.sh, under valgrind).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,5 +43,12 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 log "cargo test"
 cargo test --workspace --locked 2>&1 | tee "$PG_DIR/cargo-test.log"
 
+log "C: libseen header, example and checks under valgrind"
+./scripts/test-c.sh 2>&1 | tee "$PG_DIR/c-test.log"
+
 # One closing line for the whole suite.
-awk '/^test result:/ { p += $4; f += $6 } END { printf "\nall suites: %d passed, %d failed\n", p, f }' "$PG_DIR/cargo-test.log"
+rust=$(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$PG_DIR/cargo-test.log")
+c=$(awk '/^[0-9]+ passed, [0-9]+ failed$/ { p = $1; f = $3 } END { print p + 0, f + 0 }' "$PG_DIR/c-test.log")
+read -r rp rf <<<"$rust"
+read -r cp cf <<<"$c"
+printf '\ntotal: %d passed, %d failed\n' $((rp + cp)) $((rf + cf))

@@ -493,7 +493,9 @@ async fn forced_absent_gpu_falls_back_counts_and_disables() {
     assert_eq!(gpu["accel"], "CUDA");
     assert_eq!(gpu["jobs_gpu"], 0);
     assert_eq!(gpu["jobs_cpu"], 4, "{gpu}");
-    assert_eq!(gpu["consecutive_failures"], 3);
+    // Two workers may both be mid-attempt when the third failure lands.
+    let failures = gpu["consecutive_failures"].as_u64().unwrap();
+    assert!((3..=4).contains(&failures), "{gpu}");
     assert_eq!(gpu["auto_disabled"], true);
     assert_eq!(gpu["enabled"], false);
     let diag: Value = c
