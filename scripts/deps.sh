@@ -7,7 +7,7 @@ SEEN_APT_PACKAGES=(
   libswresample-dev libavfilter-dev libavdevice-dev
   libheif-dev
 )
-SEEN_APT_TEST_PACKAGES=(libheif-examples postgresql ffmpeg valgrind)
+SEEN_APT_TEST_PACKAGES=(libheif-examples postgresql ffmpeg valgrind python3-venv python3-pip)
 
 seen_sudo() { if [ "$(id -u)" -ne 0 ]; then sudo "$@"; else "$@"; fi; }
 
@@ -25,4 +25,16 @@ seen_install_apt() {
     echo "cargo not found: install Rust (https://rustup.rs) first" >&2
     return 1
   }
+}
+
+# The virtualenv the Python tests use (kept between runs), with what they need.
+SEEN_VENV=${SEEN_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/seen/venv}
+seen_python_env() {
+  if [ ! -x "$SEEN_VENV/bin/python" ]; then
+    python3 -m venv "$SEEN_VENV"
+  fi
+  "$SEEN_VENV/bin/pip" install -q --disable-pip-version-check "maturin>=1.16,<2" pytest pillow tqdm
+  # One interpreter for cargo and maturin, so neither rebuilds PyO3 for the other.
+  export PYO3_PYTHON="$SEEN_VENV/bin/python"
+  export SEEN_VENV
 }

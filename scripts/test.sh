@@ -4,7 +4,8 @@
 #   on a free loopback port (stopped on exit, even on failure), then runs
 #   cargo fmt --check, cargo clippy -D warnings and cargo test --workspace
 #   with SEEN_TEST_POSTGRES_URL pointing at that cluster, then the C checks
-#   of libseen (scripts/test-c.sh, under valgrind).
+#   of libseen (scripts/test-c.sh, under valgrind) and pytest against the
+#   built seen wheel (scripts/test-py.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,8 @@ log() { printf '\n==> %s\n' "$*" >&2; }
 # shellcheck source=deps.sh
 . scripts/deps.sh
 seen_install_apt "${SEEN_APT_PACKAGES[@]}" "${SEEN_APT_TEST_PACKAGES[@]}"
+log "Python environment for the wheel tests"
+seen_python_env
 
 # ---- throwaway PostgreSQL --------------------------------------------------
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -46,9 +49,14 @@ cargo test --workspace --locked 2>&1 | tee "$PG_DIR/cargo-test.log"
 log "C: libseen header, example and checks under valgrind"
 ./scripts/test-c.sh 2>&1 | tee "$PG_DIR/c-test.log"
 
+log "Python: the seen wheel under pytest"
+./scripts/test-py.sh 2>&1 | tee "$PG_DIR/py-test.log"
+
 # One closing line for the whole suite.
 rust=$(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$PG_DIR/cargo-test.log")
 c=$(awk '/^[0-9]+ passed, [0-9]+ failed$/ { p = $1; f = $3 } END { print p + 0, f + 0 }' "$PG_DIR/c-test.log")
 read -r rp rf <<<"$rust"
+py=$(awk '/ passed/ && / in [0-9.]+s/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p = $i; if ($(i+1) ~ /^failed/) f = $i } } END { print p + 0, f + 0 }' "$PG_DIR/py-test.log")
 read -r cp cf <<<"$c"
-printf '\ntotal: %d passed, %d failed\n' $((rp + cp)) $((rf + cf))
+read -r pp pf <<<"$py"
+printf '\ntotal: %d passed, %d failed\n' $((rp + cp + pp)) $((rf + cf + pf))
