@@ -47,6 +47,8 @@ unsafe extern "C" {
         handle: *mut *mut HeifImageHandle,
     ) -> HeifError;
     fn heif_image_handle_release(handle: *const HeifImageHandle);
+    fn heif_image_handle_get_width(handle: *const HeifImageHandle) -> c_int;
+    fn heif_image_handle_get_height(handle: *const HeifImageHandle) -> c_int;
     fn heif_decode_image(
         handle: *const HeifImageHandle,
         out: *mut *mut HeifImage,
@@ -157,5 +159,42 @@ pub fn decode(bytes: &[u8]) -> Result<Rgb> {
             data.extend_from_slice(row);
         }
         Rgb::new(w as u32, h as u32, data)
+    }
+}
+
+/// Displayed size of the primary image (container transforms applied),
+/// read without decoding.
+pub fn dimensions(bytes: &[u8]) -> Result<(u32, u32)> {
+    // SAFETY: as in `decode`; only the context and handle are allocated.
+    unsafe {
+        let mut g = Guard {
+            ctx: heif_context_alloc(),
+            handle: std::ptr::null_mut(),
+            image: std::ptr::null_mut(),
+        };
+        if g.ctx.is_null() {
+            return Err(Error::Media("libheif: out of memory".into()));
+        }
+        check(
+            heif_context_read_from_memory_without_copy(
+                g.ctx,
+                bytes.as_ptr().cast(),
+                bytes.len(),
+                std::ptr::null(),
+            ),
+            "read",
+        )?;
+        check(
+            heif_context_get_primary_image_handle(g.ctx, &mut g.handle),
+            "primary image",
+        )?;
+        let (w, h) = (
+            heif_image_handle_get_width(g.handle),
+            heif_image_handle_get_height(g.handle),
+        );
+        if w <= 0 || h <= 0 {
+            return Err(Error::Media("HEIF image has no size".into()));
+        }
+        Ok((w as u32, h as u32))
     }
 }

@@ -33,25 +33,19 @@ impl Orient {
     };
 }
 
-/// Decode a still image from `bytes`, at least `min_long_side` pixels on its
-/// longest side when the source is that large (JPEG decodes at the smallest
-/// DCT scale that still covers it), then apply `orient`.
-pub fn decode_still(
-    bytes: &[u8],
-    format: Format,
-    min_long_side: u32,
-    orient: Orient,
-) -> Result<Rgb> {
-    let image = match format {
-        Format::Jpeg => pixels::decode_jpeg(bytes, min_long_side)?,
-        Format::Heif => {
-            // libheif applies the container's rotation/mirroring itself; the
-            // EXIF orientation of a HEIF is informational only.
-            let img = heif::decode(bytes)?;
-            return Ok(img.rotated_clockwise(orient.rotation));
-        }
+/// Decode a still image from `bytes` fitted within `max_side` pixels on its
+/// longest side (never upscaled), then oriented: JPEG decodes at the
+/// smallest DCT scale that still covers `max_side` (shrink-on-load), and the
+/// EXIF orientation and user rotation are applied after resizing, on the
+/// small image.
+pub fn decode_still(bytes: &[u8], format: Format, max_side: u32, orient: Orient) -> Result<Rgb> {
+    let (image, exif) = match format {
+        Format::Jpeg => (pixels::decode_jpeg(bytes, max_side)?, orient.exif),
+        // libheif applies the container's rotation/mirroring itself; the
+        // EXIF orientation of a HEIF is informational only.
+        Format::Heif => (heif::decode(bytes)?, 1),
         Format::Png | Format::Gif | Format::Webp | Format::Bmp | Format::Tiff => {
-            pixels::decode_generic(bytes, format)?
+            (pixels::decode_generic(bytes, format)?, orient.exif)
         }
         other => {
             return Err(Error::Unsupported(format!(
@@ -59,9 +53,13 @@ pub fn decode_still(
             )));
         }
     };
-    Ok(image
-        .oriented(orient.exif)
-        .rotated_clockwise(orient.rotation))
+    let (w, h) = fit_within(image.width, image.height, max_side);
+    let image = if (w, h) == (image.width, image.height) {
+        image
+    } else {
+        image.resized(w, h)?
+    };
+    Ok(image.oriented(exif).rotated_clockwise(orient.rotation))
 }
 
 /// The size (w, h) that fits `(w, h)` within `max` on its longest side,

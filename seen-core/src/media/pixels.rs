@@ -187,18 +187,23 @@ impl Rgb {
     /// Rotate clockwise by 90, 180 or 270 degrees (other values: unchanged).
     pub fn rotated_clockwise(self, degrees: u16) -> Rgb {
         let (w, h) = (self.width as usize, self.height as usize);
-        let px = |x: usize, y: usize| {
-            let i = (y * w + x) * 3;
-            [self.data[i], self.data[i + 1], self.data[i + 2]]
-        };
         match degrees % 360 {
-            90 => {
-                // new (x', y') = (h - 1 - y, x); new width = h
-                let mut out = vec![0u8; w * h * 3];
-                for y in 0..h {
-                    for x in 0..w {
-                        let (nx, ny) = (h - 1 - y, x);
-                        out[(ny * h + nx) * 3..][..3].copy_from_slice(&px(x, y));
+            90 | 270 => {
+                let src: Vec<[u8; 3]> = self
+                    .data
+                    .chunks_exact(3)
+                    .map(|p| [p[0], p[1], p[2]])
+                    .collect();
+                let mut out = Vec::with_capacity(w * h * 3);
+                // Destination is h wide and w tall; walk it row by row.
+                for ny in 0..w {
+                    for nx in 0..h {
+                        let (x, y) = if degrees % 360 == 90 {
+                            (ny, h - 1 - nx)
+                        } else {
+                            (w - 1 - ny, nx)
+                        };
+                        out.extend_from_slice(&src[y * w + x]);
                     }
                 }
                 Rgb {
@@ -208,29 +213,13 @@ impl Rgb {
                 }
             }
             180 => {
-                let mut out = self.data.clone();
-                let n = w * h;
-                for i in 0..n {
-                    out[(n - 1 - i) * 3..][..3].copy_from_slice(&self.data[i * 3..][..3]);
+                let mut out = Vec::with_capacity(self.data.len());
+                for p in self.data.chunks_exact(3).rev() {
+                    out.extend_from_slice(p);
                 }
                 Rgb {
                     width: w as u32,
                     height: h as u32,
-                    data: out,
-                }
-            }
-            270 => {
-                // new (x', y') = (y, w - 1 - x); new width = h
-                let mut out = vec![0u8; w * h * 3];
-                for y in 0..h {
-                    for x in 0..w {
-                        let (nx, ny) = (y, w - 1 - x);
-                        out[(ny * h + nx) * 3..][..3].copy_from_slice(&px(x, y));
-                    }
-                }
-                Rgb {
-                    width: h as u32,
-                    height: w as u32,
                     data: out,
                 }
             }

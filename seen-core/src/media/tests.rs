@@ -199,11 +199,11 @@ fn orientation_is_applied_when_decoding() {
 fn jpeg_decodes_shrunk_on_load_and_never_upscales() {
     let bytes = mk::jpeg(2000, 1000, 5, None);
     let small = decode_still(&bytes, Format::Jpeg, 256, Orient::NONE).unwrap();
-    assert_eq!((small.width, small.height), (500, 250)); // 1/8 would give 250 < 256
+    assert_eq!((small.width, small.height), (256, 128)); // decoded at 2/8, fitted to 256
     let small = decode_still(&bytes, Format::Jpeg, 250, Orient::NONE).unwrap();
     assert_eq!((small.width, small.height), (250, 125));
     let big = decode_still(&bytes, Format::Jpeg, 1600, Orient::NONE).unwrap();
-    assert_eq!((big.width, big.height), (1750, 875)); // 7/8 is the smallest scale covering 1600
+    assert_eq!((big.width, big.height), (1600, 800)); // decoded at 7/8, fitted to 1600
     assert_eq!(fit_within(2000, 1000, 1600), (1600, 800));
     assert_eq!(fit_within(300, 200, 1600), (300, 200));
     assert_eq!(fit_within(1000, 1, 256), (256, 1));
@@ -259,8 +259,11 @@ fn heic_decodes_through_libheif_with_exif() {
     let path = mk::heic(dir.path(), "a.heic", 640, 480, Some(&spec));
     let bytes = std::fs::read(&path).unwrap();
     assert_eq!(sniff(&bytes), Format::Heif);
-    let img = decode_still(&bytes, Format::Heif, 256, Orient::NONE).unwrap();
+    assert_eq!(heif::dimensions(&bytes).unwrap(), (640, 480));
+    let img = decode_still(&bytes, Format::Heif, 1000, Orient::NONE).unwrap();
     assert_eq!((img.width, img.height), (640, 480));
+    let img = decode_still(&bytes, Format::Heif, 256, Orient::NONE).unwrap();
+    assert_eq!((img.width, img.height), (256, 192));
     let meta = exif::read(&bytes).expect("HEIC carries EXIF");
     assert_eq!(meta.model.as_deref(), Some("iPhone 12"));
     assert_eq!(meta.date_taken, Some(1_654_077_600));

@@ -54,6 +54,7 @@ fn stored_dimensions(bytes: &[u8], format: Format) -> Option<(u32, u32)> {
         Format::Jpeg => turbojpeg::read_header(bytes)
             .ok()
             .map(|h| (h.width as u32, h.height as u32)),
+        Format::Heif => media::heif::dimensions(bytes).ok(),
         Format::Png | Format::Gif | Format::Webp | Format::Bmp | Format::Tiff => {
             let fmt = match format {
                 Format::Png => image::ImageFormat::Png,
@@ -151,8 +152,6 @@ struct Made {
     thumb_state: i64,
     preview_state: i64,
     follow_up: Option<DerivedJob>,
-    /// Displayed size learned from decoding (for formats without a cheap header).
-    decoded_size: Option<(u32, u32)>,
     error: Option<String>,
 }
 
@@ -196,7 +195,6 @@ fn make_derived(
             thumb_state: derived_state::DONE,
             preview_state: derived_state::DONE,
             follow_up: None,
-            decoded_size: None,
             error: None,
         };
     }
@@ -220,7 +218,6 @@ fn make_derived(
             thumb_state: derived_state::DONE,
             preview_state: derived_state::PENDING,
             follow_up: Some(deferred_job()),
-            decoded_size: None,
             error: None,
         };
     }
@@ -247,12 +244,10 @@ fn make_derived(
                     derived_state::FAILED
                 },
                 follow_up: None,
-                decoded_size: None,
                 error: Some(e.to_string()),
             };
         }
     };
-    let decoded_size = Some((img.width, img.height));
     let mut thumb_state = derived_state::DONE;
     let mut error = None;
     if !thumb_done {
@@ -285,18 +280,8 @@ fn make_derived(
             }
         }
     } else {
-        let image = if buffered {
-            let (w, h) = media::fit_within(img.width, img.height, cfg.preview_size);
-            match img.resized(w, h) {
-                Ok(small) => Some(small),
-                Err(_) => {
-                    shared.sched.release_buffer();
-                    None
-                }
-            }
-        } else {
-            None
-        };
+        // Decoded at preview scale and fitted already: keep the pixels.
+        let image = buffered.then_some(img);
         (
             derived_state::PENDING,
             Some(DerivedJob {
@@ -309,7 +294,6 @@ fn make_derived(
         thumb_state,
         preview_state,
         follow_up,
-        decoded_size,
         error,
     }
 }
@@ -408,15 +392,6 @@ pub(crate) fn ingest(shared: &Shared, job: FileJob) {
                     },
                     &job.tracker,
                 );
-                if a.width.is_none()
-                    && decode_format == Format::Heif
-                    && let Some((w, h)) = made.decoded_size
-                {
-                    // HEIF decodes at full size; undo the user's rotation for the stored size.
-                    let (w, h) = if rotation % 180 == 90 { (h, w) } else { (w, h) };
-                    a.width = Some(w as i64);
-                    a.height = Some(h as i64);
-                }
                 a.thumb_state = made.thumb_state;
                 a.preview_state = made.preview_state;
                 follow_up = made.follow_up;
