@@ -526,3 +526,65 @@ async fn forced_absent_gpu_falls_back_counts_and_disables() {
         assert_eq!(r.status(), StatusCode::OK);
     }
 }
+
+#[tokio::test]
+async fn conflicts_while_a_scan_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big");
+    std::fs::create_dir_all(&big).unwrap();
+    for i in 0..40u32 {
+        std::fs::write(
+            big.join(format!("{i:03}.jpg")),
+            mk::jpeg(2400, 1800, i, None),
+        )
+        .unwrap();
+    }
+    let big = std::fs::canonicalize(&big)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let data = dir.path().join("data");
+    let s = Server::start(exe(), &["--data-dir", data.to_str().unwrap(), &big], &[]);
+    let c = reqwest::Client::new();
+    // The start-up scan is running: a second scan, a stats reset and a
+    // clear are conflicts (409 with a JSON error).
+    let st: Value = c
+        .get(s.url("/paths/status"))
+        .query(&[("path", &big)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        st["scanning"], true,
+        "the scan finished too fast to test conflicts"
+    );
+    let r = c
+        .post(s.url("/paths/scan"))
+        .json(&json!({"path": big}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.json::<Value>().await.unwrap()["error"].is_string());
+    let r = c.post(s.url("/stats/reset")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let r = c.delete(s.url("/clear")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let st: Value = c
+        .get(s.url("/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(st["scan_running"], true);
+    assert!(st["current_scan"]["elapsed_seconds"].as_f64().unwrap() >= 0.0);
+    wait_idle(&c, &s, &big).await;
+    let r = c.delete(s.url("/clear")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
