@@ -201,6 +201,18 @@ async fn cold_scan_describes_everything(env: Env) {
         &["-c:v", "libvpx-vp9"],
     );
     mk::audio(&p.join("tone.mp3"), 1.0);
+    // A camera RAW (TIFF-based): metadata from its IFDs, pictures from the
+    // embedded JPEG preview.
+    let mut raw = mk::exif_block(&ExifSpec {
+        make: Some("NIKON CORPORATION"),
+        model: Some("NIKON D850"),
+        iso: Some(64),
+        datetime_original: Some("2022:05:01 07:30:00"),
+        ..ExifSpec::default()
+    });
+    raw.extend_from_slice(&[0u8; 4096]); // stand-in for sensor data
+    raw.extend_from_slice(&mk::jpeg(1200, 800, 12, None));
+    write(&p.join("raw/DSC_0001.NEF"), &raw);
     // Bad input: each is recorded with a reason, and the scan goes on.
     write(&p.join("bad/empty.jpg"), b"");
     write(&p.join("bad/notes.jpg"), b"this is text, not a photo");
@@ -234,6 +246,7 @@ async fn cold_scan_describes_everything(env: Env) {
     assert_eq!(
         names,
         [
+            "DSC_0001.NEF",
             "anim.gif",
             "broken.mp4",
             "café ☕.jpg",
@@ -253,7 +266,25 @@ async fn cold_scan_describes_everything(env: Env) {
             "vertical.mov",
         ]
     );
-    assert_eq!(outcome.files_processed, 17);
+    assert_eq!(outcome.files_processed, 18);
+
+    let raw = by_name(&env.lib, "DSC_0001.NEF").await;
+    assert_eq!(raw.mime, "image/x-nikon-nef");
+    assert_eq!(raw.camera_model.as_deref(), Some("NIKON D850"));
+    assert_eq!(raw.iso, Some(64));
+    assert_eq!(
+        raw.date_taken_iso().as_deref(),
+        Some("2022-05-01T07:30:00Z")
+    );
+    assert!(raw.error.is_none(), "{:?}", raw.error);
+    assert_eq!(
+        webp_size(&env.lib.thumbnail(raw.id).await.unwrap()),
+        (256, 171)
+    );
+    assert_eq!(
+        webp_size(&env.lib.preview(raw.id).await.unwrap()),
+        (1200, 800)
+    );
 
     let party = by_name(&env.lib, "party.jpg").await;
     assert_eq!(party.camera_make.as_deref(), Some("Canon"));
@@ -395,7 +426,7 @@ async fn cold_scan_describes_everything(env: Env) {
     assert_eq!(std::fs::read(p.join("2023/party.jpg")).unwrap(), bytes);
     assert!(env.config.derived_dir().read_dir().unwrap().count() > 0);
     let counters = env.lib.counters();
-    assert_eq!(counters.files_committed, 17);
+    assert_eq!(counters.files_committed, 18);
     assert!(counters.file_errors >= 3);
 }
 
@@ -424,6 +455,8 @@ async fn rescans_are_incremental_and_keep_ids(env: Env) {
     // Rename + move keeps the id (and with it albums); a changed file keeps
     // its id with new content; a deleted file leaves the index.
     let one = by_name(&env.lib, "one.jpg").await;
+    let album = env.lib.create_album("Keep", None).await.unwrap();
+    env.lib.add_to_album(album.id, &[one.id]).await.unwrap();
     let three = by_name(&env.lib, "three.jpg").await;
     std::fs::create_dir_all(p.join("c")).unwrap();
     std::fs::rename(p.join("a/one.jpg"), p.join("c/renamed one.jpg")).unwrap();
@@ -434,6 +467,14 @@ async fn rescans_are_incremental_and_keep_ids(env: Env) {
     assert_eq!(outcome.files_removed, 1);
     let renamed = by_name(&env.lib, "renamed one.jpg").await;
     assert_eq!(renamed.id, one.id);
+    assert_eq!(
+        env.lib.album(album.id).await.unwrap().asset_ids,
+        vec![one.id]
+    );
+    assert_eq!(
+        env.lib.albums_for_asset(one.id).await.unwrap(),
+        vec![album.id]
+    );
     assert_eq!(renamed.dirname, format!("{}/c", p.display()));
     assert_eq!(renamed.sha256, one.sha256);
     let changed = by_name(&env.lib, "three.jpg").await;
