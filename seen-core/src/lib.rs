@@ -6,6 +6,8 @@
 
 pub mod config;
 pub mod error;
+#[cfg(feature = "faces")]
+pub mod faces;
 pub mod files;
 mod library;
 pub mod media;
