@@ -28,6 +28,8 @@ struct Inner {
     store: Store,
     pipeline: Arc<Pipeline>,
     counters: Arc<Counters>,
+    #[cfg(feature = "faces")]
+    faces: Arc<crate::faces::FaceService>,
     started: Instant,
 }
 
@@ -64,12 +66,16 @@ impl Library {
         tracing::info!(database = store.backend().name(), data_dir = %config.data_dir.display(), "library open");
         let counters = Arc::new(Counters::default());
         let pipeline = Pipeline::start(config.clone(), store.clone(), counters.clone());
+        #[cfg(feature = "faces")]
+        let faces = crate::faces::FaceService::new(&config, store.clone());
         Ok(Library {
             inner: Arc::new(Inner {
                 config,
                 store,
                 pipeline,
                 counters,
+                #[cfg(feature = "faces")]
+                faces,
                 started: Instant::now(),
             }),
         })
@@ -617,8 +623,153 @@ impl Library {
         self.inner.pipeline.flush().await;
     }
 
+    /// Start face detection for every image without faces (202 in the API);
+    /// `Conflict` if it runs, `Model` when models or ONNX Runtime are missing.
+    #[cfg(feature = "faces")]
+    pub async fn faces_detect(&self) -> Result<()> {
+        self.inner.faces.start().await
+    }
+
+    /// Stop face detection and stop queuing new images.
+    #[cfg(feature = "faces")]
+    pub fn faces_stop(&self) {
+        self.inner.faces.stop();
+    }
+
+    /// `{running, queue_depth}` of face detection.
+    #[cfg(feature = "faces")]
+    pub async fn faces_status(&self) -> Result<serde_json::Value> {
+        self.inner.faces.status().await
+    }
+
+    /// Face detection progress, models and counts.
+    #[cfg(feature = "faces")]
+    pub async fn faces_progress(&self) -> Result<serde_json::Value> {
+        self.inner.faces.progress().await
+    }
+
+    /// The persisted face settings.
+    pub async fn face_settings(&self) -> Result<crate::store::FaceSettings> {
+        self.inner.store.face_settings().await
+    }
+
+    /// Change face settings from a JSON object of the fields to change;
+    /// nonsense values are `InvalidInput`.
+    pub async fn update_face_settings(
+        &self,
+        changes: &serde_json::Value,
+    ) -> Result<crate::store::FaceSettings> {
+        let mut current = serde_json::to_value(self.inner.store.face_settings().await?)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let obj = changes
+            .as_object()
+            .ok_or_else(|| Error::invalid("settings must be a JSON object"))?;
+        for (k, v) in obj {
+            if current.get(k).is_none() {
+                return Err(Error::invalid(format!("unknown face setting {k:?}")));
+            }
+            current[k] = v.clone();
+        }
+        let settings: crate::store::FaceSettings = serde_json::from_value(current)
+            .map_err(|e| Error::invalid(format!("invalid face settings: {e}")))?;
+        self.inner.store.save_face_settings(&settings).await?;
+        Ok(settings)
+    }
+
+    /// Faces without a person (`limit` 1..=500).
+    pub async fn unassigned_faces(
+        &self,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<crate::store::Face>> {
+        if offset < 0 || !(1..=500).contains(&limit) {
+            return Err(Error::invalid(
+                "offset must be ≥ 0 and limit within 1..=500",
+            ));
+        }
+        self.inner.store.unassigned_faces(offset, limit).await
+    }
+
+    /// A padded square PNG crop of a face, `size` px (32..=1024), cut from
+    /// the asset's preview and cached under the data directory.
+    pub async fn face_thumbnail(&self, face_id: i64, size: u32) -> Result<Vec<u8>> {
+        if !(32..=1024).contains(&size) {
+            return Err(Error::invalid("size must be within 32..=1024"));
+        }
+        let face = self.inner.store.face(face_id).await?;
+        let cache = self
+            .inner
+            .config
+            .derived_dir()
+            .join("faces")
+            .join(format!("{face_id}_{size}.png"));
+        if let Ok(bytes) = tokio::fs::read(&cache).await {
+            return Ok(bytes);
+        }
+        let asset = self.inner.store.asset(face.asset_id).await?;
+        // Faces are found on the unrotated image: use rotation 0 for the crop.
+        let unrotated = Asset {
+            rotation: 0,
+            ..asset.clone()
+        };
+        let preview = self.inner.pipeline.derived_image(&unrotated, true).await?;
+        let full_w = asset.width.unwrap_or(1).max(1) as f64;
+        tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
+            let img = image::load_from_memory_with_format(&preview, image::ImageFormat::WebP)
+                .map_err(|e| Error::Media(format!("preview: {e}")))?
+                .to_rgb8();
+            let k = img.width() as f64 / full_w;
+            let [x1, y1, x2, y2] = face.bbox.map(|v| v * k);
+            let side = ((x2 - x1).max(y2 - y1) * 1.5).max(1.0);
+            let (cx, cy) = ((x1 + x2) / 2.0, (y1 + y2) / 2.0);
+            let (left, top) = (cx - side / 2.0, cy - side / 2.0);
+            let n = side.round().max(1.0) as u32;
+            let square = image::RgbImage::from_fn(n, n, |x, y| {
+                let (sx, sy) = (left + x as f64, top + y as f64);
+                if sx < 0.0 || sy < 0.0 || sx >= img.width() as f64 || sy >= img.height() as f64 {
+                    image::Rgb([0, 0, 0])
+                } else {
+                    *img.get_pixel(sx as u32, sy as u32)
+                }
+            });
+            let out = image::imageops::resize(
+                &square,
+                size,
+                size,
+                image::imageops::FilterType::CatmullRom,
+            );
+            let mut png = std::io::Cursor::new(Vec::new());
+            out.write_to(&mut png, image::ImageFormat::Png)
+                .map_err(|e| Error::Media(format!("PNG: {e}")))?;
+            let png = png.into_inner();
+            if let Some(dir) = cache.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            let _ = std::fs::write(&cache, &png);
+            Ok(png)
+        })
+        .await?
+    }
+
+    /// Faces found in one asset.
+    pub async fn faces_of_asset(&self, asset_id: i64) -> Result<Vec<crate::store::Face>> {
+        self.inner.store.asset(asset_id).await?;
+        self.inner.store.faces_of_asset(asset_id).await
+    }
+
+    /// Delete every face and person (`Conflict` while detection runs).
+    #[cfg(feature = "faces")]
+    pub async fn clear_faces(&self) -> Result<(i64, i64)> {
+        if self.inner.faces.running() {
+            return Err(Error::Conflict("face detection is running".into()));
+        }
+        self.inner.store.clear_faces().await
+    }
+
     /// Stop scans and watchers, flush pending writes and close the database.
     pub async fn close(&self) {
+        #[cfg(feature = "faces")]
+        self.inner.faces.stop();
         self.inner.pipeline.shutdown().await;
         self.inner.store.close().await;
         tracing::info!("library closed");

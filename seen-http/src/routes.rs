@@ -55,7 +55,19 @@ pub fn router(library: Library) -> Router {
             "/albums/{id}/assets",
             post(add_to_album).delete(remove_from_album),
         )
-        .route("/albums/for-asset/{id}", get(albums_for_asset));
+        .route("/albums/for-asset/{id}", get(albums_for_asset))
+        .route("/faces/detect", post(faces_detect))
+        .route("/faces/stop", post(faces_stop))
+        .route("/faces/status", get(faces_status))
+        .route("/faces/progress", get(faces_progress))
+        .route(
+            "/faces/settings",
+            get(face_settings).post(update_face_settings),
+        )
+        .route("/faces/unassigned", get(unassigned_faces))
+        .route("/faces/clear", delete(clear_faces))
+        .route("/faces/{id}/thumb", get(face_thumb))
+        .route("/assets/{id}/faces", get(asset_faces));
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([
@@ -515,4 +527,109 @@ async fn albums_for_asset(
     Path(raw): Path<String>,
 ) -> ApiResult<Json<Vec<i64>>> {
     Ok(Json(lib.albums_for_asset(id(&raw)?).await?))
+}
+
+async fn faces_detect(State(lib): State<Library>) -> ApiResult<Response> {
+    lib.faces_detect().await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"status": "started", "message": "Face detection started"})),
+    )
+        .into_response())
+}
+
+async fn faces_stop(State(lib): State<Library>) -> Json<Value> {
+    lib.faces_stop();
+    Json(json!({"status": "stopped", "message": "Face detection disabled"}))
+}
+
+async fn faces_status(State(lib): State<Library>) -> ApiResult<Json<Value>> {
+    Ok(Json(lib.faces_status().await?))
+}
+
+async fn faces_progress(State(lib): State<Library>) -> ApiResult<Json<Value>> {
+    Ok(Json(lib.faces_progress().await?))
+}
+
+async fn face_settings(
+    State(lib): State<Library>,
+) -> ApiResult<Json<seen_core::store::FaceSettings>> {
+    Ok(Json(lib.face_settings().await?))
+}
+
+async fn update_face_settings(
+    State(lib): State<Library>,
+    Body(body): Body<Value>,
+) -> ApiResult<Json<Value>> {
+    let settings = lib.update_face_settings(&body).await?;
+    Ok(Json(json!({"status": "updated", "settings": settings})))
+}
+
+async fn unassigned_faces(State(lib): State<Library>, q: Params) -> ApiResult<Json<Value>> {
+    let faces = lib
+        .unassigned_faces(q.get("offset")?.unwrap_or(0), q.get("limit")?.unwrap_or(60))
+        .await?;
+    let faces: Vec<Value> = faces
+        .into_iter()
+        .map(|f| {
+            json!({
+                "id": f.id,
+                "asset_id": f.asset_id,
+                "bbox": {"x1": f.bbox[0], "y1": f.bbox[1], "x2": f.bbox[2], "y2": f.bbox[3]},
+                "confidence": f.confidence,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "faces": faces })))
+}
+
+async fn clear_faces(State(lib): State<Library>) -> ApiResult<Json<Value>> {
+    let (faces, persons) = lib.clear_faces().await?;
+    Ok(Json(json!({
+        "success": true,
+        "faces_deleted": faces,
+        "persons_deleted": persons,
+        "message": "All facial data cleared",
+    })))
+}
+
+async fn face_thumb(
+    State(lib): State<Library>,
+    Path(raw): Path<String>,
+    q: Params,
+) -> ApiResult<Response> {
+    let png = lib
+        .face_thumbnail(id(&raw)?, q.get("size")?.unwrap_or(160))
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CACHE_CONTROL, "private, max-age=86400"),
+        ],
+        png,
+    )
+        .into_response())
+}
+
+/// The document shows `bbox` here as a JSON string of the box object.
+async fn asset_faces(
+    State(lib): State<Library>,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let faces = lib.faces_of_asset(id(&raw)?).await?;
+    Ok(Json(Value::Array(
+        faces
+            .into_iter()
+            .map(|f| {
+                let bbox =
+                    json!({"x1": f.bbox[0], "y1": f.bbox[1], "x2": f.bbox[2], "y2": f.bbox[3]});
+                json!({
+                    "id": f.id,
+                    "person_id": f.person_id,
+                    "bbox": bbox.to_string(),
+                    "confidence": f.confidence,
+                })
+            })
+            .collect(),
+    )))
 }

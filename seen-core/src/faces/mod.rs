@@ -4,9 +4,11 @@
 
 mod align;
 mod models;
+mod service;
 
 pub use align::{ARCFACE_TEMPLATE, similarity_transform};
 pub use models::{Detection, FaceModels, find_onnxruntime};
+pub use service::FaceService;
 
 /// Cosine similarity of two L2-normalised embeddings.
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {

@@ -24,6 +24,7 @@ use crate::stats::Counters;
 use crate::store::{Asset, AssetKind, AssetStat, NewAsset, ScanPath, Store, derived_state};
 
 pub(crate) use derived::Derived;
+pub(crate) use process::render_from_file as render_file;
 pub(crate) use tracker::Tracker;
 use writer::WriteOp;
 

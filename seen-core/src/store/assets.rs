@@ -395,7 +395,7 @@ pub mod derived_state {
     pub const NONE: i64 = 3;
 }
 
-const ASSET_COLUMNS: &str = "id, scan_path_id, path, dirname, filename, ext, mime, kind, size, \
+pub(super) const ASSET_COLUMNS: &str = "id, scan_path_id, path, dirname, filename, ext, mime, kind, size, \
     mtime_ns, ctime_ns, sha256, width, height, orientation, rotation, date_taken, \
     date_taken_offset_min, camera_make, camera_model, lens, iso, fnumber, exposure_s, \
     focal_length_mm, gps_lat, gps_lon, gps_alt, duration_ms, video_codec, audio_codec, \

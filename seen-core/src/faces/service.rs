@@ -1,0 +1,291 @@
+//! The face detection queue: a background task that runs every image
+//! without faces through the detector and embedder, stoppable at any time;
+//! newly ingested images are picked up while detection is enabled.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::config::{Accel, Config};
+use crate::error::{Error, Result};
+use crate::media::Orient;
+use crate::media::accel::AccelState;
+use crate::store::{Asset, NewFace, Store};
+
+use super::FaceModels;
+
+/// Longest side of the image faces are detected on.
+const DETECT_SIZE: u32 = 1600;
+
+/// Detection state of one library.
+pub struct FaceService {
+    store: Store,
+    models_dir: PathBuf,
+    ort_dylib: Option<PathBuf>,
+    allowed: bool,
+    threads: usize,
+    models: Mutex<Option<Arc<FaceModels>>>,
+    model_error: Mutex<Option<String>>,
+    running: AtomicBool,
+    enabled: AtomicBool,
+    stop: AtomicBool,
+    processed: AtomicU64,
+}
+
+impl FaceService {
+    /// Detection for the library described by `config`.
+    pub fn new(config: &Config, store: Store) -> Arc<FaceService> {
+        let service = Arc::new(FaceService {
+            store,
+            models_dir: config.effective_models_dir(),
+            ort_dylib: config.ort_dylib_path.clone(),
+            allowed: config.faces_enabled,
+            threads: config.effective_workers(),
+            models: Mutex::new(None),
+            model_error: Mutex::new(None),
+            running: AtomicBool::new(false),
+            enabled: AtomicBool::new(false),
+            stop: AtomicBool::new(false),
+            processed: AtomicU64::new(0),
+        });
+        // Pick up newly ingested images while detection is enabled.
+        let weak = Arc::downgrade(&service);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                let Some(s) = weak.upgrade() else { return };
+                if s.enabled.load(Ordering::Acquire)
+                    && !s.running.load(Ordering::Acquire)
+                    && s.store.count_assets_needing_faces().await.unwrap_or(0) > 0
+                {
+                    let _ = s.start().await;
+                }
+            }
+        });
+        service
+    }
+
+    /// Whether detection is running.
+    pub fn running(&self) -> bool {
+        self.running.load(Ordering::Acquire)
+    }
+
+    async fn load_models(&self) -> Result<Arc<FaceModels>> {
+        if let Some(m) = self
+            .models
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
+            return Ok(m);
+        }
+        let (dir, dylib, threads) = (
+            self.models_dir.clone(),
+            self.ort_dylib.clone(),
+            self.threads,
+        );
+        let loaded =
+            tokio::task::spawn_blocking(move || FaceModels::load(&dir, dylib.as_deref(), threads))
+                .await?;
+        match loaded {
+            Ok(m) => {
+                let m = Arc::new(m);
+                *self.models.lock().unwrap_or_else(|e| e.into_inner()) = Some(m.clone());
+                *self.model_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                Ok(m)
+            }
+            Err(e) => {
+                *self.model_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.to_string());
+                Err(e)
+            }
+        }
+    }
+
+    /// Start detecting every image without faces; `Conflict` if running,
+    /// `Model` when the models or ONNX Runtime are missing.
+    pub async fn start(self: &Arc<Self>) -> Result<()> {
+        if !self.allowed {
+            return Err(Error::Conflict(
+                "face detection is disabled in the configuration".into(),
+            ));
+        }
+        let models = self.load_models().await?;
+        if self
+            .running
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return Err(Error::Conflict("face detection is already running".into()));
+        }
+        self.enabled.store(true, Ordering::Release);
+        self.stop.store(false, Ordering::Release);
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = this.run(models).await {
+                tracing::error!("face detection stopped: {e}");
+            }
+            this.running.store(false, Ordering::Release);
+        });
+        Ok(())
+    }
+
+    /// Stop detection (the current image finishes; queued work is dropped)
+    /// and stop picking up new images.
+    pub fn stop(&self) {
+        self.enabled.store(false, Ordering::Release);
+        self.stop.store(true, Ordering::Release);
+    }
+
+    async fn run(&self, models: Arc<FaceModels>) -> Result<()> {
+        let mut failed: std::collections::HashSet<i64> = std::collections::HashSet::new();
+        loop {
+            let settings = self.store.face_settings().await?;
+            let batch: Vec<Asset> = self
+                .store
+                .assets_needing_faces(64)
+                .await?
+                .into_iter()
+                .filter(|a| !failed.contains(&a.id))
+                .collect();
+            if batch.is_empty() {
+                return Ok(());
+            }
+            for asset in batch {
+                if self.stop.load(Ordering::Acquire) {
+                    return Ok(());
+                }
+                if settings
+                    .excluded_extensions
+                    .iter()
+                    .any(|e| e.eq_ignore_ascii_case(&asset.ext))
+                {
+                    self.store.replace_faces(asset.id, &[]).await?;
+                    continue;
+                }
+                let m = models.clone();
+                let path = PathBuf::from(&asset.path);
+                let orient = Orient {
+                    exif: asset.orientation as u16,
+                    rotation: 0,
+                };
+                let (conf, nms) = (
+                    settings.confidence_threshold as f32,
+                    settings.nms_iou_threshold as f32,
+                );
+                let (full_w, full_h) = (asset.width, asset.height);
+                // Stills only: hardware video decoding has no part here.
+                let cpu = AccelState::new(Accel::Cpu);
+                let found = tokio::task::spawn_blocking(move || -> Result<Vec<NewFace>> {
+                    let img = crate::pipeline::render_file(&path, DETECT_SIZE, orient, &cpu)?;
+                    let dets = m.detect(&img, conf, nms)?;
+                    let embeddings = m.embed(&img, &dets)?;
+                    // Boxes and keypoints in the asset's displayed pixels.
+                    let sx = full_w.map_or(1.0, |w| w as f32 / img.width as f32);
+                    let sy = full_h.map_or(1.0, |h| h as f32 / img.height as f32);
+                    Ok(dets
+                        .into_iter()
+                        .zip(embeddings)
+                        .map(|(d, e)| NewFace {
+                            asset_id: 0,
+                            bbox: [
+                                d.bbox[0] * sx,
+                                d.bbox[1] * sy,
+                                d.bbox[2] * sx,
+                                d.bbox[3] * sy,
+                            ],
+                            landmarks: std::array::from_fn(|i| {
+                                d.landmarks[i] * if i % 2 == 0 { sx } else { sy }
+                            }),
+                            score: d.score,
+                            embedding: Some(e),
+                        })
+                        .collect())
+                })
+                .await?;
+                match found {
+                    Ok(faces) => {
+                        let faces: Vec<NewFace> = faces
+                            .into_iter()
+                            .map(|f| NewFace {
+                                asset_id: asset.id,
+                                ..f
+                            })
+                            .collect();
+                        self.store.replace_faces(asset.id, &faces).await?;
+                        self.processed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        tracing::warn!(path = %asset.path, "face detection failed: {e}");
+                        failed.insert(asset.id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `{running, queue_depth}`.
+    pub async fn status(&self) -> Result<Value> {
+        Ok(json!({
+            "running": self.running(),
+            "queue_depth": self.store.count_assets_needing_faces().await?,
+        }))
+    }
+
+    /// What `/faces/progress` reports; `models_loaded` is true only when the
+    /// models really loaded, and `models_status` says what is missing.
+    pub async fn progress(&self) -> Result<Value> {
+        let loaded = self
+            .models
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some();
+        let error = self
+            .model_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let (faces, persons, assets_with_faces) = self.store.face_counts().await?;
+        let queue = self.store.count_assets_needing_faces().await?;
+        let running = self.running();
+        let models_status = match (loaded, &error) {
+            (true, _) => format!(
+                "SCRFD and ArcFace loaded ({})",
+                self.models
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .as_ref()
+                    .map(|m| format!("{}, {}", m.names.0, m.names.1))
+                    .unwrap_or_default()
+            ),
+            (false, Some(e)) => e.clone(),
+            (false, None) => format!(
+                "not loaded yet: POST /faces/detect loads them from {}",
+                self.models_dir.display()
+            ),
+        };
+        let status = if !self.allowed {
+            "Disabled in the configuration"
+        } else if running {
+            "Detecting faces"
+        } else if queue > 0 {
+            "Images waiting for detection"
+        } else if faces > 0 {
+            "Ready to cluster"
+        } else {
+            "Idle"
+        };
+        Ok(json!({
+            "enabled": self.allowed && self.enabled.load(Ordering::Acquire),
+            "running": running,
+            "queue_depth": queue,
+            "models_loaded": {"scrfd": loaded, "arcface": loaded},
+            "models_status": models_status,
+            "counts": {"faces_total": faces, "persons_total": persons, "assets_with_faces": assets_with_faces},
+            "thresholds": {"cluster_batch_size": 100, "remaining_to_next_cluster": (100 - faces.rem_euclid(100)) % 100},
+            "status": status,
+        }))
+    }
+}

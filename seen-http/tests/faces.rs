@@ -1,0 +1,273 @@
+//! Face detection routes against the real server with the real models and
+//! photos (from the PyPI packages the test script fetches).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use seen_testkit::Server;
+use serde_json::{Value, json};
+
+fn exe() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_seen-http"))
+}
+
+fn models_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("SEEN_TEST_MODELS_DIR").map(PathBuf::from);
+    if dir.is_none() {
+        eprintln!("SKIPPED: SEEN_TEST_MODELS_DIR is not set; face route tests did not run");
+    }
+    dir
+}
+
+async fn json_of(r: reqwest::Response) -> Value {
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn detection_routes_on_real_photos() {
+    let Some(models) = models_dir() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    for name in ["yaoming.jpg", "gdp.jpg", "players.jpg"] {
+        std::fs::copy(models.join(name), photos.join(name)).unwrap();
+    }
+    let photos = std::fs::canonicalize(&photos)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let data = dir.path().join("data");
+    let s = Server::start(
+        exe(),
+        &[
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--models-dir",
+            models.to_str().unwrap(),
+            &photos,
+        ],
+        &[],
+    );
+    let c = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while json_of(
+        c.get(s.url("/paths/status"))
+            .query(&[("path", &photos)])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await["scanning"]
+        == true
+    {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let p = json_of(c.get(s.url("/api/faces/progress")).send().await.unwrap()).await;
+    assert_eq!(
+        p["models_loaded"],
+        json!({"scrfd": false, "arcface": false})
+    );
+    assert_eq!(p["queue_depth"], 3);
+
+    // Settings: defaults, validation, persistence.
+    let st = json_of(c.get(s.url("/faces/settings")).send().await.unwrap()).await;
+    assert_eq!(st["confidence_threshold"], 0.5);
+    assert_eq!(st["min_cluster_size"], 2);
+    assert_eq!(st["excluded_extensions"], json!(["gif", "bmp"]));
+    for bad in [
+        json!({"confidence_threshold": 1.5}),
+        json!({"min_samples": 0}),
+        json!({"colour": 1}),
+        json!({"nms_iou_threshold": "x"}),
+        json!([1]),
+    ] {
+        let r = c
+            .post(s.url("/faces/settings"))
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let r = c
+        .post(s.url("/faces/settings"))
+        .json(&json!({"cluster_epsilon": 0.6}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(r).await["status"], "updated");
+    assert_eq!(
+        json_of(c.get(s.url("/faces/settings")).send().await.unwrap()).await["cluster_epsilon"],
+        0.6
+    );
+
+    // Detection.
+    let r = c.post(s.url("/faces/detect")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let second = c
+        .post(s.url("/faces/detect"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(second == StatusCode::CONFLICT || second == StatusCode::ACCEPTED);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let st = json_of(c.get(s.url("/faces/status")).send().await.unwrap()).await;
+        if st == json!({"running": false, "queue_depth": 0}) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "detection did not finish: {st}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let p = json_of(c.get(s.url("/faces/progress")).send().await.unwrap()).await;
+    assert_eq!(p["models_loaded"], json!({"scrfd": true, "arcface": true}));
+    assert_eq!(p["counts"]["faces_total"], 28, "{p}");
+    assert_eq!(p["counts"]["assets_with_faces"], 3);
+    assert!(p["models_status"].as_str().unwrap().contains("loaded"));
+
+    let list: Vec<Value> = json_of(c.get(s.url("/assets")).send().await.unwrap())
+        .await
+        .as_array()
+        .unwrap()
+        .clone();
+    let yao = list
+        .iter()
+        .find(|a| a["filename"] == "yaoming.jpg")
+        .unwrap();
+    let faces = json_of(
+        c.get(s.url(&format!("/assets/{}/faces", yao["id"])))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(faces.as_array().unwrap().len(), 1);
+    let bbox: Value = serde_json::from_str(faces[0]["bbox"].as_str().unwrap()).unwrap();
+    let (x1, x2) = (bbox["x1"].as_f64().unwrap(), bbox["x2"].as_f64().unwrap());
+    assert!(x1 >= 0.0 && x2 > x1 && x2 <= yao["width"].as_f64().unwrap());
+    assert!(faces[0]["person_id"].is_null());
+    let r = c.get(s.url("/assets/999999/faces")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    let un = json_of(
+        c.get(s.url("/faces/unassigned?limit=500"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(un["faces"].as_array().unwrap().len(), 28);
+    assert!(un["faces"][0]["bbox"]["x2"].is_f64());
+    let un = json_of(c.get(s.url("/faces/unassigned")).send().await.unwrap()).await;
+    assert_eq!(un["faces"].as_array().unwrap().len(), 28); // default limit 60
+    for bad in [
+        "/faces/unassigned?limit=501",
+        "/faces/unassigned?limit=0",
+        "/faces/unassigned?offset=-1",
+    ] {
+        assert_eq!(
+            c.get(s.url(bad)).send().await.unwrap().status(),
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
+    }
+
+    // Face thumbnails: padded square PNGs.
+    let face_id = faces[0]["id"].as_i64().unwrap();
+    let r = c
+        .get(s.url(&format!("/faces/{face_id}/thumb")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    let img = image::load_from_memory(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!((img.width(), img.height()), (160, 160));
+    let r = c
+        .get(s.url(&format!("/faces/{face_id}/thumb?size=64")))
+        .send()
+        .await
+        .unwrap();
+    let img = image::load_from_memory(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!((img.width(), img.height()), (64, 64));
+    assert_eq!(
+        c.get(s.url(&format!("/faces/{face_id}/thumb?size=20")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        c.get(s.url("/faces/999999/thumb"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let r = json_of(c.post(s.url("/faces/stop")).send().await.unwrap()).await;
+    assert_eq!(r["status"], "stopped");
+    let r = json_of(c.delete(s.url("/faces/clear")).send().await.unwrap()).await;
+    assert_eq!(r["faces_deleted"], 28);
+    let p = json_of(c.get(s.url("/faces/progress")).send().await.unwrap()).await;
+    assert_eq!(p["counts"]["faces_total"], 0);
+    assert_eq!(p["queue_depth"], 3, "cleared images are detected again");
+}
+
+#[tokio::test]
+async fn missing_models_are_reported() {
+    if models_dir().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("no-models");
+    std::fs::create_dir_all(&empty).unwrap();
+    let s = Server::start(
+        exe(),
+        &[
+            "--data-dir",
+            dir.path().join("data").to_str().unwrap(),
+            "--models-dir",
+            empty.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let c = reqwest::Client::new();
+    let r = c.post(s.url("/faces/detect")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        json_of(r).await["error"]
+            .as_str()
+            .unwrap()
+            .contains("scrfd_500m_bnkps.onnx")
+    );
+    let p = json_of(c.get(s.url("/faces/progress")).send().await.unwrap()).await;
+    assert_eq!(p["models_loaded"]["scrfd"], false);
+    assert!(
+        p["models_status"]
+            .as_str()
+            .unwrap()
+            .contains("no face detector"),
+        "{p}"
+    );
+
+    // Disabled by configuration: a clear conflict, not a crash.
+    let s2 = Server::start(
+        exe(),
+        &[
+            "--data-dir",
+            dir.path().join("data2").to_str().unwrap(),
+            "--no-faces",
+        ],
+        &[],
+    );
+    let r = c.post(s2.url("/faces/detect")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+}
