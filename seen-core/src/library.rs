@@ -766,6 +766,139 @@ impl Library {
         self.inner.store.clear_faces().await
     }
 
+    #[cfg(feature = "faces")]
+    fn no_detection_running(&self) -> Result<()> {
+        if self.inner.faces.running() {
+            return Err(Error::Conflict("face detection is running".into()));
+        }
+        Ok(())
+    }
+
+    /// Group unassigned faces into persons (HDBSCAN, `epsilon` and
+    /// `min_samples` overriding the settings); `Conflict` while detecting.
+    #[cfg(feature = "faces")]
+    pub async fn faces_cluster(
+        &self,
+        epsilon: Option<f64>,
+        min_samples: Option<i64>,
+    ) -> Result<crate::faces::cluster::ClusterOutcome> {
+        self.no_detection_running()?;
+        let settings = self.inner.store.face_settings().await?;
+        let epsilon = epsilon.unwrap_or(settings.cluster_epsilon);
+        let min_samples = min_samples.unwrap_or(settings.min_samples);
+        if !(0.0..=1.0).contains(&epsilon) || min_samples < 1 {
+            return Err(Error::invalid(
+                "epsilon must be within 0..1 and min_samples at least 1",
+            ));
+        }
+        crate::faces::cluster::cluster(&self.inner.store, &settings, epsilon, min_samples as usize)
+            .await
+    }
+
+    /// Full re-clustering; returns (persons, faces assigned).
+    #[cfg(feature = "faces")]
+    pub async fn faces_recluster(&self) -> Result<(usize, usize)> {
+        self.no_detection_running()?;
+        let settings = self.inner.store.face_settings().await?;
+        crate::faces::cluster::recluster(&self.inner.store, &settings).await
+    }
+
+    /// Merge persons closer than `threshold` (cosine distance); returns
+    /// (persons merged, faces moved, persons remaining).
+    #[cfg(feature = "faces")]
+    pub async fn faces_smart_merge(&self, threshold: f64) -> Result<(usize, i64, usize)> {
+        self.no_detection_running()?;
+        if !(0.0..=1.0).contains(&threshold) {
+            return Err(Error::invalid("threshold must be within 0..1"));
+        }
+        if self.inner.store.persons().await?.len() < 2 {
+            return Err(Error::invalid("smart merge needs at least two persons"));
+        }
+        let (merged, moved) =
+            crate::faces::cluster::smart_merge(&self.inner.store, threshold as f32).await?;
+        Ok((merged, moved, self.inner.store.persons().await?.len()))
+    }
+
+    /// Assign a face to a person by hand (or unassign it with `None`); the
+    /// choice is never undone by automatic clustering. Returns the previous person.
+    pub async fn assign_face(&self, face_id: i64, person_id: Option<i64>) -> Result<Option<i64>> {
+        let face = self.inner.store.face(face_id).await?;
+        if let Some(p) = person_id {
+            self.inner.store.person(p).await?;
+            let others = self.inner.store.faces_of_asset(face.asset_id).await?;
+            if others
+                .iter()
+                .any(|f| f.id != face_id && f.person_id == Some(p))
+            {
+                return Err(Error::Conflict(format!(
+                    "person {p} is already in this photo"
+                )));
+            }
+        }
+        self.inner
+            .store
+            .set_face_person(face_id, person_id, true)
+            .await?;
+        Ok(face.person_id)
+    }
+
+    /// Every person.
+    pub async fn persons(&self) -> Result<Vec<crate::store::Person>> {
+        self.inner.store.persons().await
+    }
+
+    /// One person.
+    pub async fn person(&self, id: i64) -> Result<crate::store::Person> {
+        self.inner.store.person(id).await
+    }
+
+    /// Assets showing a person.
+    pub async fn person_assets(&self, id: i64) -> Result<Vec<i64>> {
+        self.inner.store.person(id).await?;
+        self.inner.store.person_asset_ids(id).await
+    }
+
+    /// Rename a person.
+    pub async fn rename_person(&self, id: i64, name: &str) -> Result<()> {
+        self.inner.store.rename_person(id, name).await
+    }
+
+    /// Delete a person (their faces become unassigned).
+    pub async fn delete_person(&self, id: i64) -> Result<()> {
+        self.inner.store.delete_person(id).await
+    }
+
+    /// Move every face of `source` to `target` and delete `source`.
+    pub async fn merge_persons(&self, source: i64, target: i64) -> Result<crate::store::Person> {
+        if source == target {
+            return Err(Error::invalid("cannot merge a person into itself"));
+        }
+        self.inner.store.person(source).await?;
+        self.inner.store.person(target).await?;
+        self.inner.store.merge_persons(source, target).await?;
+        #[cfg(feature = "faces")]
+        crate::faces::cluster::refresh_profiles(&self.inner.store).await?;
+        self.inner.store.person(target).await
+    }
+
+    /// Recompute a person's centroid; returns their face count.
+    #[cfg(feature = "faces")]
+    pub async fn refresh_person(&self, id: i64) -> Result<i64> {
+        let p = self.inner.store.person(id).await?;
+        crate::faces::cluster::refresh_profiles(&self.inner.store).await?;
+        Ok(p.face_count)
+    }
+
+    /// The representative (most confident) face of a person.
+    pub async fn person_face(&self, id: i64) -> Result<i64> {
+        self.inner.store.person(id).await?;
+        self.inner
+            .store
+            .representative_face(id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("person {id} has no faces")))
+    }
+
     /// Stop scans and watchers, flush pending writes and close the database.
     pub async fn close(&self) {
         #[cfg(feature = "faces")]

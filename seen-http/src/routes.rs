@@ -67,7 +67,20 @@ pub fn router(library: Library) -> Router {
         .route("/faces/unassigned", get(unassigned_faces))
         .route("/faces/clear", delete(clear_faces))
         .route("/faces/{id}/thumb", get(face_thumb))
-        .route("/assets/{id}/faces", get(asset_faces));
+        .route("/assets/{id}/faces", get(asset_faces))
+        .route("/faces/cluster", post(faces_cluster))
+        .route("/faces/recluster", post(faces_recluster))
+        .route("/faces/smart-merge", post(faces_smart_merge))
+        .route("/faces/recluster/person/{id}", post(refresh_person))
+        .route("/faces/{id}/assign", post(assign_face))
+        .route("/persons", get(persons))
+        .route("/persons/merge", post(merge_persons))
+        .route(
+            "/persons/{id}",
+            get(person).post(rename_person).delete(delete_person),
+        )
+        .route("/persons/{id}/assets", get(person_assets))
+        .route("/persons/{id}/face", get(person_face));
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([
@@ -632,4 +645,139 @@ async fn asset_faces(
             })
             .collect(),
     )))
+}
+
+async fn faces_cluster(State(lib): State<Library>, q: Params) -> ApiResult<Json<Value>> {
+    let o = lib
+        .faces_cluster(q.get("epsilon")?, q.get("min_samples")?)
+        .await?;
+    Ok(Json(json!({
+        "success": true,
+        "persons_created": o.persons_created,
+        "faces_assigned": o.faces_assigned,
+        "message": format!("Clustered {} faces into {} persons", o.faces_assigned, o.persons_created),
+    })))
+}
+
+async fn faces_recluster(State(lib): State<Library>) -> ApiResult<Json<Value>> {
+    let (persons, faces) = lib.faces_recluster().await?;
+    Ok(Json(
+        json!({"success": true, "persons": persons, "faces": faces}),
+    ))
+}
+
+async fn faces_smart_merge(State(lib): State<Library>, q: Params) -> ApiResult<Json<Value>> {
+    let (merged, moved, remaining) = lib
+        .faces_smart_merge(q.get("threshold")?.unwrap_or(0.5))
+        .await?;
+    Ok(Json(json!({
+        "success": true,
+        "persons_merged": merged,
+        "faces_merged": moved,
+        "remaining_persons": remaining,
+    })))
+}
+
+async fn refresh_person(
+    State(lib): State<Library>,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let pid = id(&raw)?;
+    let count = lib.refresh_person(pid).await?;
+    Ok(Json(
+        json!({"success": true, "profile": {"person_id": pid, "face_count": count, "centroid_dim": 512}}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct Assign {
+    person_id: Option<i64>,
+}
+
+async fn assign_face(
+    State(lib): State<Library>,
+    Path(raw): Path<String>,
+    Body(body): Body<Value>,
+) -> ApiResult<Json<Value>> {
+    let obj = body
+        .as_object()
+        .ok_or_else(|| Error::invalid("body must be a JSON object"))?;
+    if !obj.contains_key("person_id") {
+        return Err(Error::invalid("person_id is required (a number or null)").into());
+    }
+    let a: Assign =
+        serde_json::from_value(body).map_err(|e| Error::invalid(format!("invalid body: {e}")))?;
+    let previous = lib.assign_face(id(&raw)?, a.person_id).await?;
+    Ok(Json(match a.person_id {
+        Some(p) => json!({"success": true, "action": "assigned", "person_id": p}),
+        None => json!({"success": true, "action": "unassigned", "previous_person_id": previous}),
+    }))
+}
+
+async fn persons(State(lib): State<Library>) -> ApiResult<Json<Vec<seen_core::store::Person>>> {
+    Ok(Json(lib.persons().await?))
+}
+
+async fn person(
+    State(lib): State<Library>,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<seen_core::store::Person>> {
+    Ok(Json(lib.person(id(&raw)?).await?))
+}
+
+#[derive(Deserialize)]
+struct Rename {
+    name: String,
+}
+
+async fn rename_person(
+    State(lib): State<Library>,
+    Path(raw): Path<String>,
+    Body(body): Body<Rename>,
+) -> ApiResult<Json<Value>> {
+    lib.rename_person(id(&raw)?, &body.name).await?;
+    Ok(Json(json!({"success": true})))
+}
+
+async fn delete_person(
+    State(lib): State<Library>,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<Value>> {
+    lib.delete_person(id(&raw)?).await?;
+    Ok(Json(json!({"success": true})))
+}
+
+async fn person_assets(
+    State(lib): State<Library>,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        json!({"asset_ids": lib.person_assets(id(&raw)?).await?}),
+    ))
+}
+
+async fn person_face(
+    State(lib): State<Library>,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({"face_id": lib.person_face(id(&raw)?).await?})))
+}
+
+#[derive(Deserialize)]
+struct Merge {
+    source_person_id: i64,
+    target_person_id: i64,
+}
+
+async fn merge_persons(
+    State(lib): State<Library>,
+    Body(body): Body<Merge>,
+) -> ApiResult<Json<Value>> {
+    let p = lib
+        .merge_persons(body.source_person_id, body.target_person_id)
+        .await?;
+    Ok(Json(json!({
+        "success": true,
+        "merged_person": {"id": p.id, "name": p.name, "face_count": p.face_count, "centroid_dim": 512},
+    })))
 }

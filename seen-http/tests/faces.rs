@@ -33,6 +33,12 @@ async fn detection_routes_on_real_photos() {
     for name in ["yaoming.jpg", "gdp.jpg", "players.jpg"] {
         std::fs::copy(models.join(name), photos.join(name)).unwrap();
     }
+    // A second, different picture of the same man: his portrait mirrored.
+    image::open(models.join("yaoming.jpg"))
+        .unwrap()
+        .fliph()
+        .save(photos.join("yaoming-mirrored.jpg"))
+        .unwrap();
     let photos = std::fs::canonicalize(&photos)
         .unwrap()
         .to_str()
@@ -71,7 +77,7 @@ async fn detection_routes_on_real_photos() {
         p["models_loaded"],
         json!({"scrfd": false, "arcface": false})
     );
-    assert_eq!(p["queue_depth"], 3);
+    assert_eq!(p["queue_depth"], 4);
 
     // Settings: defaults, validation, persistence.
     let st = json_of(c.get(s.url("/faces/settings")).send().await.unwrap()).await;
@@ -126,8 +132,8 @@ async fn detection_routes_on_real_photos() {
     }
     let p = json_of(c.get(s.url("/faces/progress")).send().await.unwrap()).await;
     assert_eq!(p["models_loaded"], json!({"scrfd": true, "arcface": true}));
-    assert_eq!(p["counts"]["faces_total"], 28, "{p}");
-    assert_eq!(p["counts"]["assets_with_faces"], 3);
+    assert_eq!(p["counts"]["faces_total"], 29, "{p}");
+    assert_eq!(p["counts"]["assets_with_faces"], 4);
     assert!(p["models_status"].as_str().unwrap().contains("loaded"));
 
     let list: Vec<Value> = json_of(c.get(s.url("/assets")).send().await.unwrap())
@@ -161,10 +167,10 @@ async fn detection_routes_on_real_photos() {
             .unwrap(),
     )
     .await;
-    assert_eq!(un["faces"].as_array().unwrap().len(), 28);
+    assert_eq!(un["faces"].as_array().unwrap().len(), 29);
     assert!(un["faces"][0]["bbox"]["x2"].is_f64());
     let un = json_of(c.get(s.url("/faces/unassigned")).send().await.unwrap()).await;
-    assert_eq!(un["faces"].as_array().unwrap().len(), 28); // default limit 60
+    assert_eq!(un["faces"].as_array().unwrap().len(), 29); // default limit 60
     for bad in [
         "/faces/unassigned?limit=501",
         "/faces/unassigned?limit=0",
@@ -212,13 +218,267 @@ async fn detection_routes_on_real_photos() {
         StatusCode::NOT_FOUND
     );
 
+    // Clustering: the man of yaoming.jpg, its mirror and players.jpg is one person.
+    let r = json_of(c.post(s.url("/faces/cluster")).send().await.unwrap()).await;
+    assert_eq!(r["success"], true, "{r}");
+    assert!(r["persons_created"].as_u64().unwrap() >= 1, "{r}");
+    let by_name = |name: &str| {
+        list.iter().find(|a| a["filename"] == name).unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let faces_of = |asset: i64| {
+        let c = c.clone();
+        let url = s.url(&format!("/assets/{asset}/faces"));
+        async move { json_of(c.get(url).send().await.unwrap()).await }
+    };
+    let list: Vec<Value> = json_of(c.get(s.url("/assets")).send().await.unwrap())
+        .await
+        .as_array()
+        .unwrap()
+        .clone();
+    let yao_face = faces_of(by_name("yaoming.jpg")).await[0].clone();
+    let person = yao_face["person_id"]
+        .as_i64()
+        .expect("yao's face got a person");
+    let assets = json_of(
+        c.get(s.url(&format!("/persons/{person}/assets")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let mut want = vec![
+        by_name("yaoming.jpg"),
+        by_name("yaoming-mirrored.jpg"),
+        by_name("players.jpg"),
+    ];
+    want.sort();
+    assert_eq!(assets["asset_ids"], json!(want));
+    // No person twice in one photo.
+    for a in &list {
+        let faces = faces_of(a["id"].as_i64().unwrap()).await;
+        let mut seen = std::collections::HashSet::new();
+        for f in faces.as_array().unwrap() {
+            if let Some(p) = f["person_id"].as_i64() {
+                assert!(seen.insert(p), "person {p} twice in {}", a["filename"]);
+            }
+        }
+    }
+    // Names, representative face, profile refresh.
+    let r = c
+        .post(s.url(&format!("/persons/{person}")))
+        .json(&json!({"name": "Yao Ming"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let p = json_of(
+        c.get(s.url(&format!("/persons/{person}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(p["name"], "Yao Ming");
+    assert!(p["created_at"].as_str().unwrap().ends_with('Z'));
+    assert!(
+        json_of(
+            c.get(s.url(&format!("/persons/{person}/face")))
+                .send()
+                .await
+                .unwrap()
+        )
+        .await["face_id"]
+            .is_i64()
+    );
+    let r = json_of(
+        c.post(s.url(&format!("/faces/recluster/person/{person}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r["profile"]["centroid_dim"], 512);
+    assert_eq!(r["profile"]["face_count"], 3);
+    // A full recluster keeps the named person.
+    let r = json_of(c.post(s.url("/faces/recluster")).send().await.unwrap()).await;
+    assert_eq!(r["success"], true);
+    let yao_face = faces_of(by_name("yaoming.jpg")).await[0].clone();
+    assert_eq!(
+        yao_face["person_id"], person,
+        "the name survived the recluster"
+    );
+    assert_eq!(
+        json_of(
+            c.get(s.url(&format!("/persons/{person}")))
+                .send()
+                .await
+                .unwrap()
+        )
+        .await["name"],
+        "Yao Ming"
+    );
+
+    // Manual assignment: kept by clustering; one person per photo.
+    let gdp_face = faces_of(by_name("gdp.jpg")).await[0]["id"]
+        .as_i64()
+        .unwrap();
+    let r = json_of(
+        c.post(s.url(&format!("/faces/{gdp_face}/assign")))
+            .json(&json!({"person_id": person}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        r,
+        json!({"success": true, "action": "assigned", "person_id": person})
+    );
+    let other_gdp = faces_of(by_name("gdp.jpg")).await[1]["id"]
+        .as_i64()
+        .unwrap();
+    let r = c
+        .post(s.url(&format!("/faces/{other_gdp}/assign")))
+        .json(&json!({"person_id": person}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    json_of(c.post(s.url("/faces/recluster")).send().await.unwrap()).await;
+    let f = faces_of(by_name("gdp.jpg")).await;
+    assert!(
+        f.as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["id"] == gdp_face && x["person_id"] == person)
+    );
+    let r = json_of(
+        c.post(s.url(&format!("/faces/{gdp_face}/assign")))
+            .json(&json!({"person_id": null}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        r,
+        json!({"success": true, "action": "unassigned", "previous_person_id": person})
+    );
+    for (body, code) in [
+        (json!({}), StatusCode::BAD_REQUEST),
+        (json!({"person_id": 999999}), StatusCode::NOT_FOUND),
+    ] {
+        let r = c
+            .post(s.url(&format!("/faces/{gdp_face}/assign")))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), code, "{body}");
+    }
+    assert_eq!(
+        c.post(s.url("/faces/999999/assign"))
+            .json(&json!({"person_id": null}))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Merges: errors; smart merge needs two persons.
+    let persons = json_of(c.get(s.url("/persons")).send().await.unwrap()).await;
+    let n = persons.as_array().unwrap().len();
+    let r = c
+        .post(s.url("/persons/merge"))
+        .json(&json!({"source_person_id": person, "target_person_id": person}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = c
+        .post(s.url("/persons/merge"))
+        .json(&json!({"source_person_id": 999999, "target_person_id": person}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = c
+        .post(s.url("/faces/smart-merge?threshold=0.01"))
+        .send()
+        .await
+        .unwrap();
+    if n < 2 {
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    } else {
+        assert_eq!(
+            json_of(r).await["persons_merged"],
+            0,
+            "nobody is that close"
+        );
+        let other = persons
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] != person)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let r = json_of(
+            c.post(s.url("/persons/merge"))
+                .json(&json!({"source_person_id": other, "target_person_id": person}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r["merged_person"]["id"], person);
+        assert_eq!(r["merged_person"]["centroid_dim"], 512);
+        assert_eq!(
+            c.get(s.url(&format!("/persons/{other}")))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+    // Delete a person: faces unassigned.
+    assert_eq!(
+        c.delete(s.url(&format!("/persons/{person}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        c.get(s.url(&format!("/persons/{person}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert!(faces_of(by_name("yaoming.jpg")).await[0]["person_id"].is_null());
+    assert_eq!(
+        c.get(s.url(&format!("/persons/{person}/face")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
     let r = json_of(c.post(s.url("/faces/stop")).send().await.unwrap()).await;
     assert_eq!(r["status"], "stopped");
     let r = json_of(c.delete(s.url("/faces/clear")).send().await.unwrap()).await;
-    assert_eq!(r["faces_deleted"], 28);
+    assert_eq!(r["faces_deleted"], 29);
     let p = json_of(c.get(s.url("/faces/progress")).send().await.unwrap()).await;
     assert_eq!(p["counts"]["faces_total"], 0);
-    assert_eq!(p["queue_depth"], 3, "cleared images are detected again");
+    assert_eq!(p["queue_depth"], 4, "cleared images are detected again");
 }
 
 #[tokio::test]

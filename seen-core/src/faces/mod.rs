@@ -3,6 +3,7 @@
 //! expects. Clustering into persons builds on these embeddings.
 
 mod align;
+pub mod cluster;
 mod models;
 mod service;
 

@@ -384,3 +384,242 @@ impl Store {
         })
     }
 }
+
+/// A face with its embedding, for clustering.
+#[derive(Debug, Clone)]
+pub struct FaceVector {
+    /// Face id.
+    pub id: i64,
+    /// Asset it was found in.
+    pub asset_id: i64,
+    /// Current person, if any.
+    pub person_id: Option<i64>,
+    /// Whether the assignment was made by hand.
+    pub manual: bool,
+    /// Detector confidence.
+    pub score: f64,
+    /// L2-normalised embedding.
+    pub embedding: Vec<f32>,
+}
+
+/// A person as the API shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Person {
+    /// Id.
+    pub id: i64,
+    /// Name (`Person <id>` until named).
+    pub name: String,
+    /// Creation time, ISO 8601 UTC.
+    pub created_at: String,
+    /// Faces assigned.
+    pub face_count: i64,
+}
+
+fn floats(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
+impl Store {
+    /// Every face that has an embedding.
+    pub async fn face_vectors(&self) -> Result<Vec<FaceVector>> {
+        type Row = (i64, i64, Option<i64>, bool, f64, Vec<u8>);
+        let rows: Vec<Row> = on_read!(self, |pool| {
+            sqlx::query_as(
+                "SELECT id, asset_id, person_id, manual, score, embedding FROM faces \
+                 WHERE embedding IS NOT NULL ORDER BY id",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(id, asset_id, person_id, manual, score, e)| FaceVector {
+                id,
+                asset_id,
+                person_id,
+                manual,
+                score,
+                embedding: floats(&e),
+            })
+            .collect())
+    }
+
+    /// Apply many face → person assignments in one transaction.
+    pub async fn assign_faces(&self, assignments: &[(i64, Option<i64>)]) -> Result<()> {
+        on_write!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for (face, person) in assignments {
+                sqlx::query("UPDATE faces SET person_id = $1 WHERE id = $2 AND NOT manual")
+                    .bind(person)
+                    .bind(face)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Store a person's centroid (L2-normalised mean of their faces).
+    pub async fn save_profile(
+        &self,
+        person_id: i64,
+        centroid: &[f32],
+        face_count: i64,
+    ) -> Result<()> {
+        let t = now();
+        on_write!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO person_profiles (person_id, centroid, face_count, updated_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (person_id) DO UPDATE SET \
+                 centroid = excluded.centroid, face_count = excluded.face_count, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(person_id)
+            .bind(embedding_bytes(centroid))
+            .bind(face_count)
+            .bind(t)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Every person with their face counts, oldest first.
+    pub async fn persons(&self) -> Result<Vec<Person>> {
+        let rows: Vec<(i64, Option<String>, i64, i64)> = on_read!(self, |pool| {
+            sqlx::query_as(
+                "SELECT p.id, p.name, p.created_at, \
+                 (SELECT COUNT(*) FROM faces f WHERE f.person_id = p.id) \
+                 FROM persons p ORDER BY p.id",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, created, faces)| Person {
+                id,
+                name: name.unwrap_or_else(|| format!("Person {id}")),
+                created_at: chrono::DateTime::from_timestamp(created, 0)
+                    .unwrap_or_default()
+                    .format("%Y-%m-%dT%H:%M:%SZ")
+                    .to_string(),
+                face_count: faces,
+            })
+            .collect())
+    }
+
+    /// One person.
+    pub async fn person(&self, id: i64) -> Result<Person> {
+        self.persons()
+            .await?
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or_else(|| crate::Error::not_found(format!("person {id}")))
+    }
+
+    /// Rename a person.
+    pub async fn rename_person(&self, id: i64, name: &str) -> Result<()> {
+        if name.trim().is_empty() {
+            return Err(crate::Error::invalid("name must not be empty"));
+        }
+        let t = now();
+        let n = on_write!(self, |pool| {
+            sqlx::query("UPDATE persons SET name = $1, updated_at = $2 WHERE id = $3")
+                .bind(name.trim())
+                .bind(t)
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if n == 0 {
+            return Err(crate::Error::not_found(format!("person {id}")));
+        }
+        Ok(())
+    }
+
+    /// Delete a person; their faces become unassigned.
+    pub async fn delete_person(&self, id: i64) -> Result<()> {
+        let n = on_write!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE faces SET person_id = NULL, manual = $2 WHERE person_id = $1")
+                .bind(id)
+                .bind(false)
+                .execute(&mut *tx)
+                .await?;
+            let n = sqlx::query("DELETE FROM persons WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            n
+        });
+        if n == 0 {
+            return Err(crate::Error::not_found(format!("person {id}")));
+        }
+        Ok(())
+    }
+
+    /// Move every face of `source` to `target` and delete `source`;
+    /// returns the number of faces moved.
+    pub async fn merge_persons(&self, source: i64, target: i64) -> Result<i64> {
+        on_write!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let moved = sqlx::query("UPDATE faces SET person_id = $1 WHERE person_id = $2")
+                .bind(target)
+                .bind(source)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected() as i64;
+            sqlx::query("DELETE FROM persons WHERE id = $1")
+                .bind(source)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(moved)
+        })
+    }
+
+    /// Delete persons that no face belongs to; returns how many.
+    pub async fn delete_empty_persons(&self) -> Result<u64> {
+        on_write!(self, |pool| {
+            Ok(sqlx::query(
+                "DELETE FROM persons WHERE id NOT IN \
+                 (SELECT DISTINCT person_id FROM faces WHERE person_id IS NOT NULL)",
+            )
+            .execute(pool)
+            .await?
+            .rows_affected())
+        })
+    }
+
+    /// Assets showing a person.
+    pub async fn person_asset_ids(&self, id: i64) -> Result<Vec<i64>> {
+        on_read!(self, |pool| {
+            Ok(sqlx::query_scalar(
+                "SELECT DISTINCT asset_id FROM faces WHERE person_id = $1 ORDER BY asset_id",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    /// The most confident face of a person, if any.
+    pub async fn representative_face(&self, id: i64) -> Result<Option<i64>> {
+        on_read!(self, |pool| {
+            Ok(sqlx::query_scalar(
+                "SELECT id FROM faces WHERE person_id = $1 ORDER BY score DESC, id LIMIT 1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await?)
+        })
+    }
+}

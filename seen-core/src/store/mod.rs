@@ -24,7 +24,7 @@ pub use albums::Album;
 pub use assets::{
     Asset, AssetKind, AssetStat, ListQuery, NewAsset, Order, SortField, derived_state,
 };
-pub use faces::{Face, FaceSettings, NewFace};
+pub use faces::{Face, FaceSettings, FaceVector, NewFace, Person};
 pub use paths::{RemovedPath, ScanPath};
 
 /// Which database engine a [`Store`] talks to.
