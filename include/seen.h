@@ -264,6 +264,44 @@ int seen_preview(const struct seen_library *lib, int64_t id, uint8_t **data, siz
 int seen_delete_asset(const struct seen_library *lib, int64_t id);
 
 /*
+ Start face detection for every image without faces; with `wait`
+ non-zero, return when it has finished. SEEN_ERR_MODEL when ONNX Runtime
+ or the models are missing (the message says what to install where),
+ SEEN_ERR_CONFLICT when detection is already running and `wait` is 0.
+
+ # Safety
+ `lib` is a live handle or NULL.
+ */
+int seen_faces_detect(const struct seen_library *lib, int wait);
+
+/*
+ Group unassigned faces into persons; returns
+ `{"persons_created":N,"faces_assigned":N}`. Free with `seen_free_string`.
+
+ # Safety
+ `lib` is a live handle or NULL.
+ */
+char *seen_faces_cluster_json(const struct seen_library *lib);
+
+/*
+ Every person as a JSON array (`[{id,name,created_at,face_count}]`).
+ Free with `seen_free_string`.
+
+ # Safety
+ `lib` is a live handle or NULL.
+ */
+char *seen_persons_json(const struct seen_library *lib);
+
+/*
+ The faces found in one asset as a JSON array
+ (`[{id,asset_id,bbox,confidence,person_id,manual}]`). Free with `seen_free_string`.
+
+ # Safety
+ `lib` is a live handle or NULL.
+ */
+char *seen_asset_faces_json(const struct seen_library *lib, int64_t id);
+
+/*
  Free a string returned by libseen. NULL is ignored.
 
  # Safety

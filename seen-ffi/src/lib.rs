@@ -503,6 +503,74 @@ pub unsafe extern "C" fn seen_delete_asset(lib: *const seen_library, id: i64) ->
     })
 }
 
+/// Start face detection for every image without faces; with `wait`
+/// non-zero, return when it has finished. SEEN_ERR_MODEL when ONNX Runtime
+/// or the models are missing (the message says what to install where),
+/// SEEN_ERR_CONFLICT when detection is already running and `wait` is 0.
+///
+/// # Safety
+/// `lib` is a live handle or NULL.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seen_faces_detect(lib: *const seen_library, wait: c_int) -> c_int {
+    status(|| {
+        // SAFETY: forwarded from the caller's guarantees.
+        let l = unsafe { handle(lib)? };
+        match l.runtime.block_on(l.library.faces_detect()) {
+            Ok(()) => {}
+            Err(Error::Conflict(_)) if wait != 0 => {}
+            Err(e) => return Err(e.into()),
+        }
+        if wait != 0 {
+            while l.runtime.block_on(l.library.faces_status())?["running"] == true {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Group unassigned faces into persons; returns
+/// `{"persons_created":N,"faces_assigned":N}`. Free with `seen_free_string`.
+///
+/// # Safety
+/// `lib` is a live handle or NULL.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seen_faces_cluster_json(lib: *const seen_library) -> *mut c_char {
+    pointer(|| {
+        // SAFETY: forwarded from the caller's guarantees.
+        let l = unsafe { handle(lib)? };
+        json_string(&l.runtime.block_on(l.library.faces_cluster(None, None))?)
+    })
+}
+
+/// Every person as a JSON array (`[{id,name,created_at,face_count}]`).
+/// Free with `seen_free_string`.
+///
+/// # Safety
+/// `lib` is a live handle or NULL.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seen_persons_json(lib: *const seen_library) -> *mut c_char {
+    pointer(|| {
+        // SAFETY: forwarded from the caller's guarantees.
+        let l = unsafe { handle(lib)? };
+        json_string(&l.runtime.block_on(l.library.persons())?)
+    })
+}
+
+/// The faces found in one asset as a JSON array
+/// (`[{id,asset_id,bbox,confidence,person_id,manual}]`). Free with `seen_free_string`.
+///
+/// # Safety
+/// `lib` is a live handle or NULL.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seen_asset_faces_json(lib: *const seen_library, id: i64) -> *mut c_char {
+    pointer(|| {
+        // SAFETY: forwarded from the caller's guarantees.
+        let l = unsafe { handle(lib)? };
+        json_string(&l.runtime.block_on(l.library.faces_of_asset(id))?)
+    })
+}
+
 /// Free a string returned by libseen. NULL is ignored.
 ///
 /// # Safety
@@ -594,6 +662,65 @@ mod tests {
             );
             assert!(seen_assets_json(lib, 0, 0).is_null());
             assert_eq!(seen_last_error_code(), SEEN_ERR_INVALID_INPUT);
+            let persons = seen_persons_json(lib);
+            assert_eq!(CStr::from_ptr(persons).to_str().unwrap(), "[]");
+            seen_free_string(persons);
+            let faces = seen_asset_faces_json(lib, id);
+            assert_eq!(CStr::from_ptr(faces).to_str().unwrap(), "[]");
+            seen_free_string(faces);
+            assert!(seen_asset_faces_json(lib, 999_999).is_null());
+            assert_eq!(seen_last_error_code(), SEEN_ERR_NOT_FOUND);
+            seen_close(lib);
+        }
+    }
+}
+
+#[cfg(test)]
+mod face_tests {
+    use super::*;
+
+    #[test]
+    fn faces_through_the_c_api() {
+        let Some(models) = std::env::var_os("SEEN_TEST_MODELS_DIR").map(std::path::PathBuf::from)
+        else {
+            eprintln!("SKIPPED: SEEN_TEST_MODELS_DIR is not set; C API face test did not run");
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let photos = dir.path().join("photos");
+        std::fs::create_dir_all(&photos).unwrap();
+        std::fs::copy(models.join("gdp.jpg"), photos.join("gdp.jpg")).unwrap();
+        // The default models directory is <data_dir>/models.
+        let data_dir = dir.path().join("data");
+        std::fs::create_dir_all(data_dir.join("models")).unwrap();
+        for m in ["scrfd_500m_bnkps.onnx", "w600k_mbf.onnx"] {
+            std::fs::copy(models.join(m), data_dir.join("models").join(m)).unwrap();
+        }
+        let data = CString::new(data_dir.to_str().unwrap()).unwrap();
+        let p = CString::new(photos.to_str().unwrap()).unwrap();
+        unsafe {
+            let lib = seen_open(data.as_ptr(), std::ptr::null());
+            assert!(!lib.is_null());
+            assert_eq!(seen_add_path(lib, p.as_ptr()), SEEN_OK);
+            assert_eq!(seen_scan(lib, p.as_ptr(), 1), SEEN_OK);
+            assert_eq!(seen_faces_detect(lib, 1), SEEN_OK);
+            let assets = seen_assets_json(lib, 0, 10);
+            let v: serde_json::Value =
+                serde_json::from_str(CStr::from_ptr(assets).to_str().unwrap()).unwrap();
+            seen_free_string(assets);
+            let faces = seen_asset_faces_json(lib, v[0]["id"].as_i64().unwrap());
+            let f: serde_json::Value =
+                serde_json::from_str(CStr::from_ptr(faces).to_str().unwrap()).unwrap();
+            seen_free_string(faces);
+            assert_eq!(f.as_array().unwrap().len(), 5);
+            let c = seen_faces_cluster_json(lib);
+            assert!(
+                CStr::from_ptr(c)
+                    .to_str()
+                    .unwrap()
+                    .contains("persons_created")
+            );
+            seen_free_string(c);
             seen_close(lib);
         }
     }

@@ -157,14 +157,23 @@ impl Library {
 impl Library {
     /// Open (creating if needed) the library in `data_dir`; SQLite there
     /// unless `database_url` (`sqlite://...` or `postgres://...`) is given.
+    /// Face models are looked for in `models_dir` (default `<data_dir>/models`).
     #[new]
-    #[pyo3(signature = (data_dir, database_url=None))]
-    fn new(py: Python<'_>, data_dir: PathBuf, database_url: Option<String>) -> PyResult<Self> {
+    #[pyo3(signature = (data_dir, database_url=None, models_dir=None))]
+    fn new(
+        py: Python<'_>,
+        data_dir: PathBuf,
+        database_url: Option<String>,
+        models_dir: Option<PathBuf>,
+    ) -> PyResult<Self> {
         let engine = py.detach(|| -> seen_core::Result<Engine> {
             let mut config = Config::load(None)?;
             config.data_dir = data_dir;
             if database_url.is_some() {
                 config.database_url = database_url;
+            }
+            if models_dir.is_some() {
+                config.models_dir = models_dir;
             }
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -340,6 +349,77 @@ impl Library {
     fn duplicates(&self, py: Python<'_>) -> PyResult<Vec<Vec<i64>>> {
         let e = self.engine()?;
         e.run(py, e.library.duplicates())
+    }
+
+    /// Start face detection for every image without faces (background).
+    fn faces_detect(&self, py: Python<'_>) -> PyResult<()> {
+        let e = self.engine()?;
+        e.run(py, e.library.faces_detect())
+    }
+
+    /// Stop face detection.
+    fn faces_stop(&self) -> PyResult<()> {
+        self.engine()?.library.faces_stop();
+        Ok(())
+    }
+
+    /// Face detection progress, models and counts (as `GET /faces/progress`).
+    fn faces_progress<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let e = self.engine()?;
+        let v = e.run(py, e.library.faces_progress())?;
+        json_to_py(py, &v)
+    }
+
+    /// Group unassigned faces into persons; returns `{persons_created, faces_assigned}`.
+    #[pyo3(signature = (epsilon=None, min_samples=None))]
+    fn faces_cluster<'py>(
+        &self,
+        py: Python<'py>,
+        epsilon: Option<f64>,
+        min_samples: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let e = self.engine()?;
+        let o = e.run(py, e.library.faces_cluster(epsilon, min_samples))?;
+        json_to_py(py, &o)
+    }
+
+    /// Re-cluster every face not assigned by hand; returns `(persons, faces)`.
+    fn faces_recluster(&self, py: Python<'_>) -> PyResult<(usize, usize)> {
+        let e = self.engine()?;
+        e.run(py, e.library.faces_recluster())
+    }
+
+    /// Everyone found in the library.
+    fn persons(&self, py: Python<'_>) -> PyResult<Vec<Person>> {
+        let e = self.engine()?;
+        let list = e.run(py, e.library.persons())?;
+        Ok(list
+            .into_iter()
+            .map(|inner| Person {
+                inner,
+                engine: e.clone(),
+            })
+            .collect())
+    }
+
+    /// One person; `NotFoundError` if unknown.
+    fn person(&self, py: Python<'_>, id: i64) -> PyResult<Person> {
+        let e = self.engine()?;
+        let inner = e.run(py, e.library.person(id))?;
+        Ok(Person { inner, engine: e })
+    }
+
+    /// Name a person.
+    fn rename_person(&self, py: Python<'_>, id: i64, name: String) -> PyResult<()> {
+        let e = self.engine()?;
+        e.run(py, e.library.rename_person(id, &name))
+    }
+
+    /// Move every face of `source` to `target` and delete `source`.
+    fn merge_persons(&self, py: Python<'_>, source: i64, target: i64) -> PyResult<Person> {
+        let e = self.engine()?;
+        let inner = e.run(py, e.library.merge_persons(source, target))?;
+        Ok(Person { inner, engine: e })
     }
 
     /// Stop scans and watchers, flush writes and close the database. Safe to call twice.
@@ -572,6 +652,67 @@ impl Asset {
     }
 }
 
+/// A person: a group of faces.
+#[pyclass(module = "seen._seen", frozen)]
+struct Person {
+    inner: seen_core::store::Person,
+    engine: Arc<Engine>,
+}
+
+#[pymethods]
+impl Person {
+    #[getter]
+    fn id(&self) -> i64 {
+        self.inner.id
+    }
+    #[getter]
+    fn name(&self) -> &str {
+        &self.inner.name
+    }
+    #[getter]
+    fn face_count(&self) -> i64 {
+        self.inner.face_count
+    }
+    /// Creation time, ISO 8601 UTC.
+    #[getter]
+    fn created_at(&self) -> &str {
+        &self.inner.created_at
+    }
+
+    /// Ids of the assets showing this person.
+    fn asset_ids(&self, py: Python<'_>) -> PyResult<Vec<i64>> {
+        self.engine
+            .run(py, self.engine.library.person_assets(self.inner.id))
+    }
+
+    /// A square PNG of the person's most confident face.
+    #[pyo3(signature = (size=160))]
+    fn face_thumbnail<'py>(&self, py: Python<'py>, size: u32) -> PyResult<Bound<'py, PyBytes>> {
+        let lib = &self.engine.library;
+        let id = self.inner.id;
+        let png = self.engine.run(py, async move {
+            let face = lib.person_face(id).await?;
+            lib.face_thumbnail(face, size).await
+        })?;
+        Ok(PyBytes::new(py, &png))
+    }
+
+    /// Jupyter display: the representative face with the name.
+    fn _repr_html_(slf: Bound<'_, Self>) -> PyResult<String> {
+        let py = slf.py();
+        py.import("seen")?
+            .call_method1("_person_html", (slf,))?
+            .extract()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Person(id={}, name={:?}, faces={})",
+            self.inner.id, self.inner.name, self.inner.face_count
+        )
+    }
+}
+
 /// The native module; `seen/__init__.py` builds the public API on it.
 #[pymodule]
 fn _seen(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -580,6 +721,7 @@ fn _seen(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Library>()?;
     m.add_class::<ScanHandle>()?;
     m.add_class::<Asset>()?;
+    m.add_class::<Person>()?;
     for (name, ty) in [
         ("SeenError", py.get_type::<SeenError>()),
         ("NotFoundError", py.get_type::<NotFoundError>()),

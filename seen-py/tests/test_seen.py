@@ -179,3 +179,44 @@ def test_example_script_runs(photos: Path, tmp_path: Path):
     finally:
         sys.argv = argv
     assert out.read_bytes()[:4] == b"RIFF"
+
+
+def test_faces_and_persons(tmp_path: Path, data_dir: Path):
+    import os
+    import shutil
+
+    models = os.environ.get("SEEN_TEST_MODELS_DIR")
+    if not models:
+        pytest.skip("SEEN_TEST_MODELS_DIR is not set (the test script sets it)")
+    photos = tmp_path / "people"
+    photos.mkdir()
+    for name in ["yaoming.jpg", "gdp.jpg", "players.jpg"]:
+        shutil.copy(Path(models) / name, photos / name)
+    Image.open(photos / "yaoming.jpg").transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(photos / "yao2.jpg")
+    with seen.Library(data_dir, models_dir=models) as lib:
+        lib.add_path(photos)
+        lib.scan(str(photos))
+        before = lib.faces.progress()
+        assert before["models_loaded"] == {"scrfd": False, "arcface": False}
+        done = lib.faces.detect(wait=True, progress=True)
+        assert done["counts"]["faces_total"] == 29
+        assert done["models_loaded"]["scrfd"] is True
+        result = lib.faces.cluster()
+        assert result["persons_created"] >= 1
+        people = lib.persons()
+        assert isinstance(people, seen.PersonList)
+        yao_asset = lib.search("yaoming.jpg")[0]
+        yao = next(p for p in people if yao_asset.id in p.asset_ids())
+        assert yao.face_count == 3
+        lib.rename_person(yao.id, "Yao Ming")
+        assert lib.person(yao.id).name == "Yao Ming"
+        png = yao.face_thumbnail(96)
+        assert Image.open(__import__("io").BytesIO(png)).size == (96, 96)
+        assert "data:image/png;base64," in yao._repr_html_()
+        assert "Yao Ming" in people._repr_html_() or "Person" in people._repr_html_()
+        assert lib.faces.recluster()[0] >= 1
+        assert lib.person(yao.id).name == "Yao Ming"
+        with pytest.raises(seen.InvalidInputError):
+            lib.merge_persons(yao.id, yao.id)
+        with pytest.raises(seen.NotFoundError):
+            lib.person(999999)

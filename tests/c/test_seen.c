@@ -77,6 +77,10 @@ int main(int argc, char **argv) {
     CHECK(seen_search_json(NULL, "x", 0, 10) == NULL);
     CHECK(seen_asset_json(NULL, 1) == NULL);
     CHECK(seen_delete_asset(NULL, 1) == SEEN_ERR_NULL_ARGUMENT);
+    CHECK(seen_faces_detect(NULL, 0) == SEEN_ERR_NULL_ARGUMENT);
+    CHECK(seen_faces_cluster_json(NULL) == NULL);
+    CHECK(seen_persons_json(NULL) == NULL);
+    CHECK(seen_asset_faces_json(NULL, 1) == NULL);
     uint8_t *buf = NULL;
     size_t len = 0;
     CHECK(seen_thumbnail(NULL, 1, &buf, &len) == SEEN_ERR_NULL_ARGUMENT);
@@ -152,6 +156,15 @@ int main(int argc, char **argv) {
         pthread_join(threads[i], NULL);
         CHECK(args[i].ok);
     }
+
+    char *persons = seen_persons_json(lib);
+    CHECK(persons != NULL && strcmp(persons, "[]") == 0);
+    seen_free_string(persons);
+    char *faces = seen_asset_faces_json(lib, id);
+    CHECK(faces != NULL && strcmp(faces, "[]") == 0);
+    seen_free_string(faces);
+    CHECK(seen_asset_faces_json(lib, 987654) == NULL);
+    CHECK(seen_last_error_code() == SEEN_ERR_NOT_FOUND);
 
     CHECK(seen_pause(lib, photos) == SEEN_OK);
     CHECK(seen_resume(lib, photos) == SEEN_OK);

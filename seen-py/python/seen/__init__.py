@@ -25,6 +25,7 @@ from ._seen import (
     MediaError,
     ModelError,
     NotFoundError,
+    Person,
     ReadOnlyError,
     ScanHandle,
     SeenError,
@@ -37,6 +38,8 @@ __version__: str = _seen.__version__
 __all__ = [
     "Asset",
     "AssetList",
+    "Faces",
+    "PersonList",
     "CancelledError",
     "ConflictError",
     "DatabaseError",
@@ -46,6 +49,7 @@ __all__ = [
     "MediaError",
     "ModelError",
     "NotFoundError",
+    "Person",
     "ReadOnlyError",
     "ScanHandle",
     "SeenError",
@@ -67,6 +71,72 @@ def _thumb_html(asset: Asset) -> str:
         img = f'<div style="width:160px;height:120px;background:#eee;font-size:11px;overflow:hidden">{html.escape(str(e))}</div>'
     name = html.escape(asset.filename)
     return f'<figure style="display:inline-block;margin:4px;text-align:center;width:164px">{img}<figcaption style="font-size:11px;overflow:hidden;white-space:nowrap;text-overflow:ellipsis">{name}</figcaption></figure>'
+
+
+def _person_html(person: Person) -> str:
+    name = html.escape(f"{person.name} ({person.face_count} faces)")
+    try:
+        data = base64.b64encode(person.face_thumbnail(128)).decode("ascii")
+        img = f'<img src="data:image/png;base64,{data}" style="width:128px;height:128px;border-radius:50%" title="{name}">'
+    except SeenError as e:
+        img = f'<div style="width:128px;height:128px;background:#eee;font-size:11px">{html.escape(str(e))}</div>'
+    return f'<figure style="display:inline-block;margin:4px;text-align:center">{img}<figcaption style="font-size:12px">{name}</figcaption></figure>'
+
+
+class PersonList(list):
+    """A list of persons that renders as a row of faces in Jupyter."""
+
+    def _repr_html_(self) -> str:
+        return '<div style="display:flex;flex-wrap:wrap">' + "".join(_person_html(p) for p in self) + "</div>"
+
+
+class Faces:
+    """Face detection and grouping of a library: `lib.faces`."""
+
+    def __init__(self, lib: "Library") -> None:
+        self._lib = lib
+
+    def detect(self, wait: bool = True, progress: bool = False) -> dict:
+        """Detect faces in every image without faces; with `wait`, return when
+        done (Ctrl-C stops the wait, not the detection)."""
+        import time
+
+        try:
+            self._lib.faces_detect()
+        except ConflictError:
+            pass  # already running: wait for it like for our own run
+        bar = _Progress() if (wait and progress) else None
+        total = None
+        try:
+            while wait:
+                p = self._lib.faces_progress()
+                if total is None:
+                    total = p["queue_depth"]
+                if bar is not None:
+                    bar.update(max(0, total - p["queue_depth"]), total)
+                if not p["running"]:
+                    break
+                time.sleep(0.2)
+        finally:
+            if bar is not None:
+                bar.close()
+        return self._lib.faces_progress()
+
+    def stop(self) -> None:
+        """Stop detection."""
+        self._lib.faces_stop()
+
+    def progress(self) -> dict:
+        """Detection progress, models and counts."""
+        return self._lib.faces_progress()
+
+    def cluster(self, epsilon: float | None = None, min_samples: int | None = None) -> dict:
+        """Group unassigned faces into persons."""
+        return self._lib.faces_cluster(epsilon, min_samples)
+
+    def recluster(self) -> tuple[int, int]:
+        """Re-cluster every face not assigned by hand: (persons, faces)."""
+        return self._lib.faces_recluster()
 
 
 class AssetList(list):
@@ -146,6 +216,15 @@ class Library(_seen.Library):
                date_from: Any = None, date_to: Any = None, offset: int = 0, limit: int = 200) -> AssetList:
         """Assets whose path matches every word of `query` (`*` and `?` are wildcards)."""
         return AssetList(super().search(query, camera_make, camera_model, date_from, date_to, offset, limit))
+
+    @property
+    def faces(self) -> Faces:
+        """Face detection and grouping: `lib.faces.detect()`, `.cluster()`, ..."""
+        return Faces(self)
+
+    def persons(self) -> PersonList:
+        """Everyone found in the library (renders as faces in Jupyter)."""
+        return PersonList(super().persons())
 
     def __enter__(self) -> "Library":
         return self
