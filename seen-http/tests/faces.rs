@@ -218,6 +218,24 @@ async fn detection_routes_on_real_photos() {
         StatusCode::NOT_FOUND
     );
 
+    // While detection is enabled, a newly added image is detected without being asked.
+    std::fs::copy(
+        models.join("gdp.jpg"),
+        Path::new(&photos).join("gdp-copy.jpg"),
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let p = json_of(c.get(s.url("/faces/progress")).send().await.unwrap()).await;
+        if p["counts"]["faces_total"] == 34 && p["running"] == false {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the new image was not detected: {p}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     // Clustering: the man of yaoming.jpg, its mirror and players.jpg is one person.
     let r = json_of(c.post(s.url("/faces/cluster")).send().await.unwrap()).await;
     assert_eq!(r["success"], true, "{r}");
@@ -475,10 +493,10 @@ async fn detection_routes_on_real_photos() {
     let r = json_of(c.post(s.url("/faces/stop")).send().await.unwrap()).await;
     assert_eq!(r["status"], "stopped");
     let r = json_of(c.delete(s.url("/faces/clear")).send().await.unwrap()).await;
-    assert_eq!(r["faces_deleted"], 29);
+    assert_eq!(r["faces_deleted"], 34);
     let p = json_of(c.get(s.url("/faces/progress")).send().await.unwrap()).await;
     assert_eq!(p["counts"]["faces_total"], 0);
-    assert_eq!(p["queue_depth"], 4, "cleared images are detected again");
+    assert_eq!(p["queue_depth"], 5, "cleared images are detected again");
 }
 
 #[tokio::test]

@@ -122,3 +122,46 @@ fn default_confidence_threshold_is_measured() {
     assert_eq!(count(0.5, "gdp.jpg"), 5);
     assert_eq!(count(0.5, "yaoming.jpg"), 1);
 }
+
+#[test]
+fn the_same_face_in_a_crop_matches_and_strangers_do_not() {
+    let Some((m, dir)) = models() else { return };
+    let bytes = std::fs::read(dir.join("astronaut.png")).unwrap();
+    let img = decode_still(&bytes, Format::Png, 1600, Orient::NONE).unwrap();
+    let faces = m.detect(&img, 0.5, 0.4).unwrap();
+    assert_eq!(faces.len(), 1, "astronaut.png shows one face");
+    let e = m.embed(&img, &faces).unwrap().remove(0);
+    // A crop around the face (different framing, scale and pixels).
+    let [x1, y1, x2, y2] = faces[0].bbox;
+    let pad = (x2 - x1) * 0.6;
+    let (cx1, cy1) = ((x1 - pad).max(0.0) as u32, (y1 - pad).max(0.0) as u32);
+    let (cx2, cy2) = (
+        ((x2 + pad) as u32).min(img.width),
+        ((y2 + pad) as u32).min(img.height),
+    );
+    let mut data = Vec::new();
+    for y in cy1..cy2 {
+        let row = ((y * img.width + cx1) * 3) as usize;
+        data.extend_from_slice(&img.data[row..row + ((cx2 - cx1) * 3) as usize]);
+    }
+    let crop = crate::media::Rgb::new(cx2 - cx1, cy2 - cy1, data).unwrap();
+    let crop = crop
+        .resized(crop.width * 2 / 3, crop.height * 2 / 3)
+        .unwrap();
+    let cf = m.detect(&crop, 0.5, 0.4).unwrap();
+    assert_eq!(cf.len(), 1);
+    let ce = m.embed(&crop, &cf).unwrap().remove(0);
+    assert!(
+        cosine(&e, &ce) > 0.85,
+        "crop similarity {}",
+        cosine(&e, &ce)
+    );
+    // Nobody in gdp.jpg or players.jpg is her.
+    for name in ["gdp.jpg", "players.jpg"] {
+        let other = photo(&dir, name);
+        let faces = m.detect(&other, 0.5, 0.4).unwrap();
+        for o in m.embed(&other, &faces).unwrap() {
+            assert!(cosine(&e, &o) < 0.25, "{name}: {}", cosine(&e, &o));
+        }
+    }
+}
