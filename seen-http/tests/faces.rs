@@ -57,20 +57,7 @@ async fn detection_routes_on_real_photos() {
         &[],
     );
     let c = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while json_of(
-        c.get(s.url("/paths/status"))
-            .query(&[("path", &photos)])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await["scanning"]
-        == true
-    {
-        assert!(Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    s.wait_scan(&photos).await;
 
     let p = json_of(c.get(s.url("/api/faces/progress")).send().await.unwrap()).await;
     assert_eq!(
@@ -548,4 +535,92 @@ async fn missing_models_are_reported() {
     );
     let r = c.post(s2.url("/faces/detect")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn stop_drops_queued_work_and_clustering_waits_for_detection() {
+    let Some(models) = models_dir() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("crowd");
+    std::fs::create_dir_all(&photos).unwrap();
+    // Ten different pictures with many faces, so detection takes a while.
+    let players = image::open(models.join("players.jpg")).unwrap();
+    for i in 0..10u32 {
+        let img = if i % 2 == 0 {
+            players.clone()
+        } else {
+            players.fliph()
+        };
+        let (w, h) = (img.width(), img.height());
+        img.crop_imm(i * 4, i * 3, w - i * 8, h - i * 6)
+            .save(photos.join(format!("crowd{i}.jpg")))
+            .unwrap();
+    }
+    let photos = std::fs::canonicalize(&photos)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let s = Server::start(
+        exe(),
+        &[
+            "--data-dir",
+            dir.path().join("data").to_str().unwrap(),
+            "--models-dir",
+            models.to_str().unwrap(),
+            &photos,
+        ],
+        &[],
+    );
+    let c = reqwest::Client::new();
+    s.wait_scan(&photos).await;
+    assert_eq!(
+        c.post(s.url("/faces/detect"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::ACCEPTED
+    );
+    let st = json_of(c.get(s.url("/faces/status")).send().await.unwrap()).await;
+    assert_eq!(
+        st["running"], true,
+        "detection finished too fast to test stopping: {st}"
+    );
+    for (method, path) in [
+        ("POST", "/faces/cluster"),
+        ("POST", "/faces/smart-merge"),
+        ("DELETE", "/faces/clear"),
+        ("POST", "/faces/recluster"),
+    ] {
+        let r = c
+            .request(method.parse().unwrap(), s.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::CONFLICT,
+            "{method} {path} while detecting"
+        );
+    }
+    assert_eq!(
+        c.post(s.url("/faces/stop")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let st = loop {
+        let st = json_of(c.get(s.url("/faces/status")).send().await.unwrap()).await;
+        if st["running"] == false {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "stop did not stop detection");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        st["queue_depth"].as_i64().unwrap() >= 5,
+        "queued work was not dropped: {st}"
+    );
+    let p = json_of(c.get(s.url("/faces/progress")).send().await.unwrap()).await;
+    assert_eq!(p["enabled"], false);
 }

@@ -2,7 +2,6 @@
 //! file types, browse and clear against the real server, on SQLite and Postgres.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use seen_testkit::Server;
@@ -56,24 +55,7 @@ async fn start(postgres: bool) -> Option<(Server, tempfile::TempDir, String)> {
     args.push(photos.clone());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let server = Server::start(exe(), &args, &[]);
-    let c = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let st: Value = c
-            .get(server.url("/paths/status"))
-            .query(&[("path", &photos)])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if st["scanning"] == false {
-            break;
-        }
-        assert!(Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    server.wait_scan(&photos).await;
     Some((server, dir, photos))
 }
 

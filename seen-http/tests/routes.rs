@@ -2,7 +2,6 @@
 //! 127.0.0.1 over generated media, on SQLite and on Postgres.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use seen_testkit::Server;
@@ -52,29 +51,9 @@ async fn start(postgres: bool) -> Option<(Server, tempfile::TempDir, String)> {
     Some((server, dir, photos))
 }
 
-async fn wait_idle(client: &reqwest::Client, s: &Server, path: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let status: Value = client
-            .get(s.url("/api/paths/status"))
-            .query(&[("path", path)])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if status["scanning"] == false {
-            return;
-        }
-        assert!(Instant::now() < deadline, "scan did not finish");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 async fn routes_work(s: Server, photos: String) {
     let c = reqwest::Client::new();
-    wait_idle(&c, &s, &photos).await;
+    s.wait_scan(&photos).await;
 
     // /assets: a bare array with the documented fields.
     let r = c.get(s.url("/api/assets")).send().await.unwrap();
@@ -249,7 +228,7 @@ async fn routes_work(s: Server, photos: String) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::ACCEPTED);
-    wait_idle(&c, &s, &photos).await;
+    s.wait_scan(&photos).await;
 
     let r = c
         .post(s.url("/paths/pause"))
@@ -407,7 +386,7 @@ async fn routes_work(s: Server, photos: String) {
         .send()
         .await
         .unwrap();
-    wait_idle(&c, &s, &photos).await;
+    s.wait_scan(&photos).await;
     let r = c.get(s.url(&format!("/asset/{id}"))).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
@@ -480,7 +459,7 @@ async fn forced_absent_gpu_falls_back_counts_and_disables() {
         &[("SEEN_ACCEL", "cuda")],
     );
     let c = reqwest::Client::new();
-    wait_idle(&c, &s, &videos).await;
+    s.wait_scan(&videos).await;
     let perf: Value = c
         .get(s.url("/performance"))
         .send()
@@ -584,7 +563,7 @@ async fn conflicts_while_a_scan_runs() {
         .unwrap();
     assert_eq!(st["scan_running"], true);
     assert!(st["current_scan"]["elapsed_seconds"].as_f64().unwrap() >= 0.0);
-    wait_idle(&c, &s, &big).await;
+    s.wait_scan(&big).await;
     let r = c.delete(s.url("/clear")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }

@@ -105,6 +105,32 @@ impl Server {
         }
     }
 
+    /// Wait (at most 60 s) until the registered folder `path` is no longer
+    /// being scanned, as `GET /paths/status` reports it.
+    pub async fn wait_scan(&self, path: &str) {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let status: serde_json::Value = client
+                .get(self.url("/api/paths/status"))
+                .query(&[("path", path)])
+                .send()
+                .await
+                .expect("GET /paths/status")
+                .json()
+                .await
+                .expect("JSON status");
+            if status["scanning"] == false {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{path} was still being scanned after 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()

@@ -189,7 +189,6 @@ impl FaceService {
                         .into_iter()
                         .zip(embeddings)
                         .map(|(d, e)| NewFace {
-                            asset_id: 0,
                             bbox: [
                                 d.bbox[0] * sx,
                                 d.bbox[1] * sy,
@@ -207,13 +206,6 @@ impl FaceService {
                 .await?;
                 match found {
                     Ok(faces) => {
-                        let faces: Vec<NewFace> = faces
-                            .into_iter()
-                            .map(|f| NewFace {
-                                asset_id: asset.id,
-                                ..f
-                            })
-                            .collect();
                         self.store.replace_faces(asset.id, &faces).await?;
                         self.processed.fetch_add(1, Ordering::Relaxed);
                     }

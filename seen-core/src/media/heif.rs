@@ -108,11 +108,13 @@ impl Drop for Guard {
     }
 }
 
-/// Decode the primary image of a HEIF file to RGB, with the container's
-/// rotation and mirroring applied (libheif does that by default).
-pub fn decode(bytes: &[u8]) -> Result<Rgb> {
-    // SAFETY: every call follows libheif's documented ownership rules; the
-    // guard frees what was allocated; `bytes` outlives the context.
+/// Parse `bytes` and get the primary image handle (owned by the guard).
+///
+/// # Safety
+/// `bytes` must outlive the returned guard (libheif reads it without copying).
+unsafe fn open_primary(bytes: &[u8]) -> Result<Guard> {
+    // SAFETY: libheif's documented ownership rules; the guard frees what was
+    // allocated even on the error paths.
     unsafe {
         let mut g = Guard {
             ctx: heif_context_alloc(),
@@ -135,6 +137,16 @@ pub fn decode(bytes: &[u8]) -> Result<Rgb> {
             heif_context_get_primary_image_handle(g.ctx, &mut g.handle),
             "primary image",
         )?;
+        Ok(g)
+    }
+}
+
+/// Decode the primary image of a HEIF file to RGB, with the container's
+/// rotation and mirroring applied (libheif does that by default).
+pub fn decode(bytes: &[u8]) -> Result<Rgb> {
+    // SAFETY: `bytes` outlives the guard; the plane is read within its bounds.
+    unsafe {
+        let mut g = open_primary(bytes)?;
         check(
             heif_decode_image(
                 g.handle,
@@ -165,29 +177,9 @@ pub fn decode(bytes: &[u8]) -> Result<Rgb> {
 /// Displayed size of the primary image (container transforms applied),
 /// read without decoding.
 pub fn dimensions(bytes: &[u8]) -> Result<(u32, u32)> {
-    // SAFETY: as in `decode`; only the context and handle are allocated.
+    // SAFETY: `bytes` outlives the guard.
     unsafe {
-        let mut g = Guard {
-            ctx: heif_context_alloc(),
-            handle: std::ptr::null_mut(),
-            image: std::ptr::null_mut(),
-        };
-        if g.ctx.is_null() {
-            return Err(Error::Media("libheif: out of memory".into()));
-        }
-        check(
-            heif_context_read_from_memory_without_copy(
-                g.ctx,
-                bytes.as_ptr().cast(),
-                bytes.len(),
-                std::ptr::null(),
-            ),
-            "read",
-        )?;
-        check(
-            heif_context_get_primary_image_handle(g.ctx, &mut g.handle),
-            "primary image",
-        )?;
+        let g = open_primary(bytes)?;
         let (w, h) = (
             heif_image_handle_get_width(g.handle),
             heif_image_handle_get_height(g.handle),

@@ -247,13 +247,15 @@ async fn list_sorts_and_paginates(store: Store) {
         .await
         .unwrap();
     let face = store
-        .insert_faces(&[NewFace {
-            asset_id: ids[0],
-            bbox: [1.0, 2.0, 3.0, 4.0],
-            landmarks: [0.0; 10],
-            score: 0.9,
-            embedding: Some(vec![0.5; 512]),
-        }])
+        .replace_faces(
+            ids[0],
+            &[NewFace {
+                bbox: [1.0, 2.0, 3.0, 4.0],
+                landmarks: [0.0; 10],
+                score: 0.9,
+                embedding: Some(vec![0.5; 512]),
+            }],
+        )
         .await
         .unwrap()[0];
     let person = store.create_person(Some("Ada")).await.unwrap();
@@ -282,17 +284,16 @@ async fn deletes_cascade(store: Store) {
         ])
         .await
         .unwrap();
-    let face = |asset_id| NewFace {
-        asset_id,
+    let face = || NewFace {
         bbox: [0.0, 0.0, 10.0, 10.0],
         landmarks: [1.0; 10],
         score: 0.8,
         embedding: None,
     };
-    let faces = store
-        .insert_faces(&[face(ids[0]), face(ids[1]), face(ids[2])])
-        .await
-        .unwrap();
+    let mut faces = Vec::new();
+    for id in &ids {
+        faces.extend(store.replace_faces(*id, &[face()]).await.unwrap());
+    }
     let person = store.create_person(None).await.unwrap();
     for f in &faces {
         store
