@@ -726,3 +726,57 @@ impl Pipeline {
         self.flush().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file that discovery saw but that is gone when a worker comes to
+    /// read it is skipped: no row, no error row, and the scan's work count
+    /// still reaches zero (nothing waits forever).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_file_vanishing_before_it_is_read_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::with_data_dir(dir.path().join("data"));
+        std::fs::create_dir_all(config.derived_dir()).unwrap();
+        let url = config.effective_database_url();
+        let store = Store::open(&url, 2).await.unwrap();
+        let root = store
+            .add_scan_path(dir.path().to_str().unwrap(), false)
+            .await
+            .unwrap();
+        let counters = Arc::new(Counters::default());
+        let pipeline = Pipeline::start(config, store.clone(), counters.clone());
+        let tracker = Arc::new(Tracker::new());
+        let gone = dir.path().join("gone.jpg");
+        let job = FileJob {
+            scan_path_id: root.id,
+            path: gone.to_str().unwrap().to_string(),
+            ext: "jpg".into(),
+            media: crate::media::media_type_for_extension("jpg").unwrap(),
+            size: 1234,
+            mtime_ns: 1,
+            ctime_ns: 1,
+            known: None,
+            tracker: tracker.clone(),
+        };
+        tracker.begin();
+        let shared = pipeline.shared.clone();
+        assert!(
+            tokio::task::spawn_blocking(move || shared.sched.push_ingest(job))
+                .await
+                .unwrap()
+        );
+        tokio::time::timeout(std::time::Duration::from_secs(10), tracker.wait_idle())
+            .await
+            .expect("the scan's work reaches zero");
+        pipeline.flush().await;
+        assert_eq!(store.count_assets().await.unwrap(), 0);
+        let c = counters.snapshot();
+        assert_eq!(
+            (c.files_hashed, c.files_committed, c.file_errors),
+            (0, 0, 0)
+        );
+        pipeline.shutdown().await;
+    }
+}
