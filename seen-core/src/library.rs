@@ -269,6 +269,12 @@ impl Library {
         self.inner.pipeline.derived_image(&asset, true).await
     }
 
+    /// The preview (or thumbnail) WebP of an asset already fetched, so a
+    /// caller that needed the row anyway does not look it up twice.
+    pub async fn image_of(&self, asset: &Asset, preview: bool) -> Result<Vec<u8>> {
+        self.inner.pipeline.derived_image(asset, preview).await
+    }
+
     /// The file to stream for a video, and its MIME type: the original when
     /// browsers play it, else an H.264/AAC MP4 made once and cached.
     pub async fn video_file(&self, id: i64) -> Result<(std::path::PathBuf, String)> {

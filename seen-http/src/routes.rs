@@ -321,11 +321,7 @@ async fn derived(
     {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
-    let bytes = if preview {
-        lib.preview(asset.id).await?
-    } else {
-        lib.thumbnail(asset.id).await?
-    };
+    let bytes = lib.image_of(&asset, preview).await?;
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/webp"));
@@ -355,11 +351,8 @@ async fn preview(
     derived(&lib, &raw, true, &headers).await
 }
 
-async fn paths(State(lib): State<Library>) -> ApiResult<Json<Value>> {
-    let paths = lib.paths().await?;
-    Ok(Json(
-        serde_json::to_value(paths).map_err(|e| Error::Internal(e.to_string()))?,
-    ))
+async fn paths(State(lib): State<Library>) -> ApiResult<Json<Vec<seen_core::store::ScanPath>>> {
+    Ok(Json(lib.paths().await?))
 }
 
 #[derive(Deserialize)]

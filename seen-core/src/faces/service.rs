@@ -3,7 +3,7 @@
 //! newly ingested images are picked up while detection is enabled.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,7 +32,6 @@ pub struct FaceService {
     running: AtomicBool,
     enabled: AtomicBool,
     stop: AtomicBool,
-    processed: AtomicU64,
 }
 
 impl FaceService {
@@ -49,7 +48,6 @@ impl FaceService {
             running: AtomicBool::new(false),
             enabled: AtomicBool::new(false),
             stop: AtomicBool::new(false),
-            processed: AtomicU64::new(0),
         });
         // Pick up newly ingested images while detection is enabled.
         let weak = Arc::downgrade(&service);
@@ -207,7 +205,6 @@ impl FaceService {
                 match found {
                     Ok(faces) => {
                         self.store.replace_faces(asset.id, &faces).await?;
-                        self.processed.fetch_add(1, Ordering::Relaxed);
                     }
                     Err(e) => {
                         tracing::warn!(path = %asset.path, "face detection failed: {e}");

@@ -27,6 +27,11 @@ impl Derived {
             .join(format!("{sha256}_r{rotation}_{size}.webp"))
     }
 
+    /// A derived file of content `sha256` named `{sha256}.{ext}` (transcodes).
+    pub(crate) fn file_path(&self, sha256: &str, ext: &str) -> PathBuf {
+        self.shard(sha256).join(format!("{sha256}.{ext}"))
+    }
+
     /// Write `bytes` to `path` through a temporary file and a rename, so a
     /// reader never sees half a file.
     pub(crate) fn write_atomic(&self, path: &Path, bytes: &[u8]) -> Result<()> {

@@ -600,11 +600,7 @@ impl Pipeline {
             Transcode::Mp3 => "mp3",
             Transcode::M4a => "m4a",
         };
-        let target = self
-            .shared
-            .derived
-            .image_path(&sha, 0, 0)
-            .with_file_name(format!("{sha}.{ext}"));
+        let target = self.shared.derived.file_path(&sha, ext);
         if tokio::fs::try_exists(&target).await.unwrap_or(false) {
             return Ok(target);
         }

@@ -298,11 +298,45 @@ fn make_derived(
     }
 }
 
+/// Read a file once and hash it: `(bytes, sha256 hex, size)`. With `whole`
+/// the bytes are the whole file; otherwise only its first 512 bytes (for
+/// recognising the format) and the rest is hashed in 1 MiB chunks.
+fn read_and_hash(path: &Path, whole: bool) -> std::io::Result<(Vec<u8>, String, u64)> {
+    use std::io::Read;
+    if whole {
+        let bytes = std::fs::read(path)?;
+        let sha = hex::encode(Sha256::digest(&bytes));
+        let len = bytes.len() as u64;
+        return Ok((bytes, sha, len));
+    }
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut head = Vec::with_capacity(512);
+    let mut buf = vec![0u8; 1 << 20];
+    let mut len = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        if head.len() < 512 {
+            head.extend_from_slice(&buf[..n.min(512 - head.len())]);
+        }
+        hasher.update(&buf[..n]);
+        len += n as u64;
+    }
+    Ok((head, hex::encode(hasher.finalize()), len))
+}
+
 /// Read, hash, describe and thumbnail one file, then hand its row to the writer.
 pub(crate) fn ingest(shared: &Shared, job: FileJob) {
     let path = Path::new(&job.path);
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
+    // Stills are read whole (one read feeds hash, EXIF and decode); videos
+    // and audio are hashed in chunks and never held in memory, since FFmpeg
+    // reads them itself.
+    let whole = job.media.kind == AssetKind::Image;
+    let (bytes, sha, len) = match read_and_hash(path, whole) {
+        Ok(r) => r,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             tracing::info!(path = %job.path, "file vanished before it could be read");
             job.tracker.end();
@@ -323,12 +357,11 @@ pub(crate) fn ingest(shared: &Shared, job: FileJob) {
             return;
         }
     };
-    let sha = hex::encode(Sha256::digest(&bytes));
     Counters::add(&shared.counters.files_hashed, 1);
-    Counters::add(&shared.counters.bytes_hashed, bytes.len() as u64);
+    Counters::add(&shared.counters.bytes_hashed, len);
 
     let mut a = job.base_asset();
-    a.size = bytes.len() as i64;
+    a.size = len as i64;
     a.sha256 = Some(sha.clone());
     let format = media::sniff(&bytes[..bytes.len().min(512)]);
     let rotation = job.known.as_ref().map_or(0, |k| k.rotation) as u16;

@@ -251,12 +251,14 @@ enum Ready {
     Remove(String),
 }
 
-async fn settle_pending(
-    state: &Arc<Mutex<State>>,
-    shared: &Arc<Shared>,
-    pipeline: &Arc<Pipeline>,
-    settle: Duration,
-) {
+/// Files ready to index or remove, and roots to rescan: the part of a tick
+/// that touches the filesystem (stat calls), run off the async runtime.
+type Sweep = (
+    Vec<(PathBuf, Arc<Tracker>, i64, Option<Found>)>,
+    Vec<ScanPath>,
+);
+
+fn sweep(state: &Mutex<State>, settle: Duration) -> Sweep {
     let now = Instant::now();
     let mut ready: Vec<(PathBuf, Arc<Tracker>, i64, Option<Found>)> = Vec::new();
     let mut rescans = Vec::new();
@@ -328,6 +330,21 @@ async fn settle_pending(
             }
         });
     }
+    (ready, rescans)
+}
+
+async fn settle_pending(
+    state: &Arc<Mutex<State>>,
+    shared: &Arc<Shared>,
+    pipeline: &Arc<Pipeline>,
+    settle: Duration,
+) {
+    let sweep_state = state.clone();
+    let Ok((ready, mut rescans)) =
+        tokio::task::spawn_blocking(move || sweep(&sweep_state, settle)).await
+    else {
+        return;
+    };
     let mut work = Vec::new();
     for (path, tracker, scan_path_id, found) in ready {
         let Some(text) = path.to_str().map(str::to_string) else {
