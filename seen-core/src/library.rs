@@ -636,10 +636,11 @@ impl Library {
         self.inner.faces.start().await
     }
 
-    /// Stop face detection and stop queuing new images.
+    /// Stop face detection and stop queuing new images (remembered across
+    /// restarts until the next `faces_detect`).
     #[cfg(feature = "faces")]
-    pub fn faces_stop(&self) {
-        self.inner.faces.stop();
+    pub async fn faces_stop(&self) -> Result<()> {
+        self.inner.faces.stop().await
     }
 
     /// `{running, queue_depth}` of face detection.
@@ -908,7 +909,7 @@ impl Library {
     /// Stop scans and watchers, flush pending writes and close the database.
     pub async fn close(&self) {
         #[cfg(feature = "faces")]
-        self.inner.faces.stop();
+        self.inner.faces.halt();
         self.inner.pipeline.shutdown().await;
         self.inner.store.close().await;
         tracing::info!("library closed");

@@ -544,9 +544,11 @@ async fn faces_detect(State(lib): State<Library>) -> ApiResult<Response> {
         .into_response())
 }
 
-async fn faces_stop(State(lib): State<Library>) -> Json<Value> {
-    lib.faces_stop();
-    Json(json!({"status": "stopped", "message": "Face detection disabled"}))
+async fn faces_stop(State(lib): State<Library>) -> ApiResult<Json<Value>> {
+    lib.faces_stop().await?;
+    Ok(Json(
+        json!({"status": "stopped", "message": "Face detection disabled"}),
+    ))
 }
 
 async fn faces_status(State(lib): State<Library>) -> ApiResult<Json<Value>> {

@@ -358,9 +358,9 @@ impl Library {
     }
 
     /// Stop face detection.
-    fn faces_stop(&self) -> PyResult<()> {
-        self.engine()?.library.faces_stop();
-        Ok(())
+    fn faces_stop(&self, py: Python<'_>) -> PyResult<()> {
+        let e = self.engine()?;
+        e.run(py, e.library.faces_stop())
     }
 
     /// Face detection progress, models and counts (as `GET /faces/progress`).

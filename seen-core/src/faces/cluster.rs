@@ -69,7 +69,7 @@ fn hdbscan_clusters(
     epsilon: f64,
     min_samples: usize,
 ) -> Vec<Vec<usize>> {
-    let min_size = (settings.min_cluster_size.max(2)) as usize;
+    let min_size = settings.min_cluster_size.max(2) as usize;
     if vectors.len() < min_size.max(min_samples + 1) {
         return Vec::new();
     }

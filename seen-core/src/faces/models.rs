@@ -2,7 +2,7 @@
 //! run through ONNX Runtime loaded at run time (`load-dynamic`).
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use ort::session::Session;
 use ort::value::TensorRef;
@@ -36,8 +36,65 @@ pub struct FaceModels {
     pub names: (String, String),
 }
 
-static ENVIRONMENT: OnceLock<std::result::Result<ort::environment::Environment, String>> =
-    OnceLock::new();
+/// The ONNX Runtime environment, once it loaded. A failed load is not
+/// remembered: installing ONNX Runtime later works without a restart.
+static ENVIRONMENT: Mutex<Option<ort::environment::Environment>> = Mutex::new(None);
+
+const ORT_MISSING: &str = "ONNX Runtime 1.31 not found: pip install onnxruntime==1.31.1, or set ORT_DYLIB_PATH / ort_dylib_path to libonnxruntime.so";
+const DETECTORS: [&str; 2] = ["det_10g.onnx", "scrfd_500m_bnkps.onnx"];
+const EMBEDDERS: [&str; 2] = ["w600k_r50.onnx", "w600k_mbf.onnx"];
+
+fn environment(ort_dylib: Option<&Path>) -> Result<ort::environment::Environment> {
+    let mut env = ENVIRONMENT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(e) = env.as_ref() {
+        return Ok(e.clone());
+    }
+    let lib = find_onnxruntime(ort_dylib).ok_or_else(|| Error::Model(ORT_MISSING.into()))?;
+    let built = ort::init_from(&lib)
+        .map_err(|e| Error::Model(format!("cannot load {}: {e}", lib.display())))?
+        .with_name("seen")
+        .build()
+        .map_err(|e| Error::Model(format!("ONNX Runtime environment: {e}")))?;
+    *env = Some(built.clone());
+    Ok(built)
+}
+
+fn detector_path(models_dir: &Path) -> Result<PathBuf> {
+    first_existing(models_dir, &DETECTORS).ok_or_else(|| {
+        Error::Model(format!(
+            "no face detector in {}: put det_10g.onnx or scrfd_500m_bnkps.onnx there (InsightFace models, non-commercial licence)",
+            models_dir.display()
+        ))
+    })
+}
+
+fn embedder_path(models_dir: &Path) -> Result<PathBuf> {
+    first_existing(models_dir, &EMBEDDERS).ok_or_else(|| {
+        Error::Model(format!(
+            "no face embedder in {}: put w600k_r50.onnx or w600k_mbf.onnx there (InsightFace models, non-commercial licence)",
+            models_dir.display()
+        ))
+    })
+}
+
+/// What stops the models from loading, found without loading them (cheap
+/// enough for every `/faces/progress`): a missing ONNX Runtime or model file.
+pub fn missing_parts(models_dir: &Path, ort_dylib: Option<&Path>) -> Option<String> {
+    let loaded = ENVIRONMENT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .is_some();
+    let mut missing = Vec::new();
+    if !loaded && find_onnxruntime(ort_dylib).is_none() {
+        missing.push(ORT_MISSING.to_string());
+    }
+    for found in [detector_path(models_dir), embedder_path(models_dir)] {
+        if let Err(Error::Model(m)) = found {
+            missing.push(m);
+        }
+    }
+    (!missing.is_empty()).then(|| missing.join("; "))
+}
 
 /// Where `libonnxruntime.so` is: the configured path, `ORT_DYLIB_PATH`, or
 /// the `onnxruntime` Python package of `python3`.
@@ -51,23 +108,42 @@ pub fn find_onnxruntime(configured: Option<&Path>) -> Option<PathBuf> {
     {
         return Some(p);
     }
-    let out = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import onnxruntime, os; print(os.path.dirname(onnxruntime.__file__))",
-        ])
-        .output()
-        .ok()?;
-    let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("capi");
-    std::fs::read_dir(&dir)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("libonnxruntime.so."))
-        })
+    python_onnxruntime()
+}
+
+/// The library of `python3`'s onnxruntime package. Asking Python costs a
+/// process, so the answer is kept: for good when found, for a while when
+/// not (a later `pip install` is still noticed).
+fn python_onnxruntime() -> Option<PathBuf> {
+    static LAST: Mutex<Option<(std::time::Instant, Option<PathBuf>)>> = Mutex::new(None);
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((at, found)) = last.as_ref()
+        && (found.as_ref().is_some_and(|p| p.exists()) || at.elapsed().as_secs() < 30)
+    {
+        return found.clone();
+    }
+    let found = (|| {
+        let out = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import onnxruntime, os; print(os.path.dirname(onnxruntime.__file__))",
+            ])
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()?;
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("capi");
+        std::fs::read_dir(&dir)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("libonnxruntime.so."))
+            })
+    })();
+    *last = Some((std::time::Instant::now(), found.clone()));
+    found
 }
 
 fn model_err(e: impl std::fmt::Display) -> Error {
@@ -83,31 +159,11 @@ impl FaceModels {
     /// (`det_10g.onnx` or `scrfd_500m_bnkps.onnx`; `w600k_r50.onnx` or
     /// `w600k_mbf.onnx`). The error says exactly what is missing.
     pub fn load(models_dir: &Path, ort_dylib: Option<&Path>, threads: usize) -> Result<FaceModels> {
-        let env = ENVIRONMENT.get_or_init(|| {
-            let lib = find_onnxruntime(ort_dylib).ok_or_else(|| {
-                "ONNX Runtime 1.31 not found: pip install onnxruntime==1.31.1, or set ORT_DYLIB_PATH / ort_dylib_path to libonnxruntime.so".to_string()
-            })?;
-            ort::init_from(&lib)
-                .map_err(|e| format!("cannot load {}: {e}", lib.display()))?
-                .with_name("seen")
-                .build()
-                .map_err(|e| format!("ONNX Runtime environment: {e}"))
-        });
-        let env = env.as_ref().map_err(|e| Error::Model(e.clone()))?;
-        let det = first_existing(models_dir, &["det_10g.onnx", "scrfd_500m_bnkps.onnx"]).ok_or_else(|| {
-            Error::Model(format!(
-                "no face detector in {}: put det_10g.onnx or scrfd_500m_bnkps.onnx there (InsightFace models, non-commercial licence)",
-                models_dir.display()
-            ))
-        })?;
-        let emb = first_existing(models_dir, &["w600k_r50.onnx", "w600k_mbf.onnx"]).ok_or_else(|| {
-            Error::Model(format!(
-                "no face embedder in {}: put w600k_r50.onnx or w600k_mbf.onnx there (InsightFace models, non-commercial licence)",
-                models_dir.display()
-            ))
-        })?;
+        let env = environment(ort_dylib)?;
+        let det = detector_path(models_dir)?;
+        let emb = embedder_path(models_dir)?;
         let session = |path: &Path| -> Result<Session> {
-            Session::builder(env)
+            Session::builder(&env)
                 .map_err(model_err)?
                 .with_intra_threads(threads.max(1))
                 .map_err(model_err)?

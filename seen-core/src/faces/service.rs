@@ -49,9 +49,16 @@ impl FaceService {
             enabled: AtomicBool::new(false),
             stop: AtomicBool::new(false),
         });
-        // Pick up newly ingested images while detection is enabled.
+        // Pick up newly ingested images while detection is enabled (a
+        // choice that survives restarts).
         let weak = Arc::downgrade(&service);
         tokio::spawn(async move {
+            if let Some(s) = weak.upgrade()
+                && s.allowed
+                && s.store.face_detection_enabled().await.unwrap_or(false)
+            {
+                s.enabled.store(true, Ordering::Release);
+            }
             loop {
                 tokio::time::sleep(Duration::from_secs(3)).await;
                 let Some(s) = weak.upgrade() else { return };
@@ -103,14 +110,14 @@ impl FaceService {
     }
 
     /// Start detecting every image without faces; `Conflict` if running,
-    /// `Model` when the models or ONNX Runtime are missing.
+    /// `Model` when the models or ONNX Runtime are missing, `Conflict` too
+    /// when the configuration turned faces off.
     pub async fn start(self: &Arc<Self>) -> Result<()> {
         if !self.allowed {
             return Err(Error::Conflict(
                 "face detection is disabled in the configuration".into(),
             ));
         }
-        let models = self.load_models().await?;
         if self
             .running
             .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
@@ -118,8 +125,23 @@ impl FaceService {
         {
             return Err(Error::Conflict("face detection is already running".into()));
         }
-        self.enabled.store(true, Ordering::Release);
+        // A stop() from here on (even while the models load) wins.
         self.stop.store(false, Ordering::Release);
+        let models = match self.load_models().await {
+            Ok(m) => m,
+            Err(e) => {
+                self.running.store(false, Ordering::Release);
+                return Err(e);
+            }
+        };
+        if self.stop.load(Ordering::Acquire) {
+            self.running.store(false, Ordering::Release);
+            return Ok(());
+        }
+        self.enabled.store(true, Ordering::Release);
+        if let Err(e) = self.store.set_face_detection_enabled(true).await {
+            tracing::warn!("cannot remember that face detection is on: {e}");
+        }
         let this = self.clone();
         tokio::spawn(async move {
             if let Err(e) = this.run(models).await {
@@ -131,23 +153,23 @@ impl FaceService {
     }
 
     /// Stop detection (the current image finishes; queued work is dropped)
-    /// and stop picking up new images.
-    pub fn stop(&self) {
+    /// and stop picking up new images, also after a restart.
+    pub async fn stop(&self) -> Result<()> {
+        self.halt();
+        self.store.set_face_detection_enabled(false).await
+    }
+
+    /// Stop detection for now (closing the library): the switch stays as
+    /// the user left it.
+    pub fn halt(&self) {
         self.enabled.store(false, Ordering::Release);
         self.stop.store(true, Ordering::Release);
     }
 
     async fn run(&self, models: Arc<FaceModels>) -> Result<()> {
-        let mut failed: std::collections::HashSet<i64> = std::collections::HashSet::new();
         loop {
             let settings = self.store.face_settings().await?;
-            let batch: Vec<Asset> = self
-                .store
-                .assets_needing_faces(64)
-                .await?
-                .into_iter()
-                .filter(|a| !failed.contains(&a.id))
-                .collect();
+            let batch: Vec<Asset> = self.store.assets_needing_faces(64).await?;
             if batch.is_empty() {
                 return Ok(());
             }
@@ -207,8 +229,12 @@ impl FaceService {
                         self.store.replace_faces(asset.id, &faces).await?;
                     }
                     Err(e) => {
+                        // Recorded, so the queue moves on and does not retry
+                        // it until the file changes.
                         tracing::warn!(path = %asset.path, "face detection failed: {e}");
-                        failed.insert(asset.id);
+                        self.store
+                            .mark_faces_failed(asset.id, &e.to_string())
+                            .await?;
                     }
                 }
             }
@@ -249,11 +275,17 @@ impl FaceService {
                     .map(|m| format!("{}, {}", m.names.0, m.names.1))
                     .unwrap_or_default()
             ),
-            (false, Some(e)) => e.clone(),
-            (false, None) => format!(
-                "not loaded yet: POST /faces/detect loads them from {}",
-                self.models_dir.display()
-            ),
+            (false, _) => match (
+                super::models::missing_parts(&self.models_dir, self.ort_dylib.as_deref()),
+                error,
+            ) {
+                (Some(missing), _) => missing,
+                (None, Some(e)) => e,
+                (None, None) => format!(
+                    "found in {}, not loaded yet: POST /faces/detect loads them",
+                    self.models_dir.display()
+                ),
+            },
         };
         let status = if !self.allowed {
             "Disabled in the configuration"

@@ -184,6 +184,8 @@ pub struct Asset {
     pub preview_state: i64,
     /// When face detection last ran on it.
     pub faces_scanned_at: Option<i64>,
+    /// Why face detection could not read it, if it failed.
+    pub faces_error: Option<String>,
     /// When it was first indexed.
     pub indexed_at: i64,
     /// When its row last changed.
@@ -219,7 +221,7 @@ impl Asset {
 impl Serialize for Asset {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut m = s.serialize_struct("Asset", 32)?;
+        let mut m = s.serialize_struct("Asset", 33)?;
         m.serialize_field("id", &self.id)?;
         m.serialize_field("path", &self.path)?;
         m.serialize_field("filename", &self.filename)?;
@@ -252,6 +254,7 @@ impl Serialize for Asset {
         m.serialize_field("audio_codec", &self.audio_codec)?;
         m.serialize_field("has_audio", &self.has_audio)?;
         m.serialize_field("error", &self.error)?;
+        m.serialize_field("faces_error", &self.faces_error)?;
         m.end()
     }
 }
@@ -399,7 +402,7 @@ pub(super) const ASSET_COLUMNS: &str = "id, scan_path_id, path, dirname, filenam
     mtime_ns, ctime_ns, sha256, width, height, orientation, rotation, date_taken, \
     date_taken_offset_min, camera_make, camera_model, lens, iso, fnumber, exposure_s, \
     focal_length_mm, gps_lat, gps_lon, gps_alt, duration_ms, video_codec, audio_codec, \
-    has_audio, error, thumb_state, preview_state, faces_scanned_at, indexed_at, updated_at";
+    has_audio, error, thumb_state, preview_state, faces_scanned_at, faces_error, indexed_at, updated_at";
 
 const UPSERT_ASSET: &str = "INSERT INTO assets (scan_path_id, path, dirname, filename, ext, \
     mime, kind, size, mtime_ns, ctime_ns, sha256, width, height, orientation, date_taken, \
@@ -424,6 +427,8 @@ const UPSERT_ASSET: &str = "INSERT INTO assets (scan_path_id, path, dirname, fil
     preview_state = excluded.preview_state, \
     faces_scanned_at = CASE WHEN assets.sha256 = excluded.sha256 \
         THEN assets.faces_scanned_at ELSE NULL END, \
+    faces_error = CASE WHEN assets.sha256 = excluded.sha256 \
+        THEN assets.faces_error ELSE NULL END, \
     updated_at = excluded.updated_at, search_text = excluded.search_text \
     RETURNING id";
 

@@ -72,9 +72,11 @@ pub struct FaceSettings {
     pub confidence_threshold: f64,
     /// Non-maximum suppression IoU threshold (0..1).
     pub nms_iou_threshold: f64,
-    /// HDBSCAN cluster selection epsilon (0..1, cosine distance).
+    /// HDBSCAN cluster selection epsilon (0..1): the Euclidean distance
+    /// between L2-normalised embeddings (√(2 · cosine distance)) below
+    /// which clusters are merged.
     pub cluster_epsilon: f64,
-    /// HDBSCAN minimum cluster size (≥ 1).
+    /// HDBSCAN minimum cluster size (≥ 2: a person needs two faces).
     pub min_cluster_size: i64,
     /// HDBSCAN minimum samples (≥ 1).
     pub min_samples: i64,
@@ -109,13 +111,13 @@ impl FaceSettings {
                 )));
             }
         }
-        for (name, v) in [
-            ("min_cluster_size", self.min_cluster_size),
-            ("min_samples", self.min_samples),
+        for (name, v, min) in [
+            ("min_cluster_size", self.min_cluster_size, 2),
+            ("min_samples", self.min_samples, 1),
         ] {
-            if v < 1 {
+            if v < min {
                 return Err(crate::Error::invalid(format!(
-                    "{name} must be at least 1, not {v}"
+                    "{name} must be at least {min}, not {v}"
                 )));
             }
         }
@@ -179,10 +181,41 @@ impl Store {
         })
     }
 
-    /// Validate and persist face settings.
+    /// Whether face detection was left switched on (survives restarts).
+    pub async fn face_detection_enabled(&self) -> Result<bool> {
+        let v: Option<i64> = on_read!(self, |pool| {
+            sqlx::query_scalar("SELECT enabled FROM face_detection_state WHERE id = 1")
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(v.unwrap_or(0) != 0)
+    }
+
+    /// Remember whether face detection is switched on.
+    pub async fn set_face_detection_enabled(&self, enabled: bool) -> Result<()> {
+        on_write!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO face_detection_state (id, enabled) VALUES (1, $1) \
+                 ON CONFLICT (id) DO UPDATE SET enabled = excluded.enabled",
+            )
+            .bind(i64::from(enabled))
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Validate and persist face settings (extensions are stored lower case,
+    /// without a leading dot).
     pub async fn save_face_settings(&self, s: &FaceSettings) -> Result<()> {
         s.validate()?;
-        let ext = serde_json::to_string(&s.excluded_extensions).expect("strings serialise");
+        let extensions: Vec<String> = s
+            .excluded_extensions
+            .iter()
+            .map(|e| e.trim().trim_start_matches('.').to_lowercase())
+            .filter(|e| !e.is_empty())
+            .collect();
+        let ext = serde_json::to_string(&extensions).expect("strings serialise");
         let t = now();
         on_write!(self, |pool| {
             sqlx::query(
@@ -266,14 +299,31 @@ impl Store {
                 .await?;
                 ids.push(id);
             }
-            sqlx::query("UPDATE assets SET faces_scanned_at = $1 WHERE id = $2")
-                .bind(t)
-                .bind(asset_id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE assets SET faces_scanned_at = $1, faces_error = NULL WHERE id = $2",
+            )
+            .bind(t)
+            .bind(asset_id)
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
             Ok(ids)
         })
+    }
+
+    /// Record that face detection could not read an asset: it leaves the
+    /// detection queue (until its file changes) and keeps the reason.
+    pub async fn mark_faces_failed(&self, asset_id: i64, reason: &str) -> Result<()> {
+        let t = now();
+        on_write!(self, |pool| {
+            sqlx::query("UPDATE assets SET faces_scanned_at = $1, faces_error = $2 WHERE id = $3")
+                .bind(t)
+                .bind(reason)
+                .bind(asset_id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
     }
 
     /// One face.
@@ -342,7 +392,7 @@ impl Store {
                 "DELETE FROM faces",
                 "DELETE FROM person_profiles",
                 "DELETE FROM persons",
-                "UPDATE assets SET faces_scanned_at = NULL",
+                "UPDATE assets SET faces_scanned_at = NULL, faces_error = NULL",
             ] {
                 sqlx::query(sql).execute(&mut *tx).await?;
             }

@@ -1,0 +1,11 @@
+-- Why face detection could not read an image. A failed image is marked as
+-- scanned (faces_scanned_at set) so the detection queue does not retry it
+-- forever; a changed file clears both and is tried again.
+ALTER TABLE assets ADD COLUMN faces_error TEXT;
+
+-- Whether face detection is switched on (POST /faces/detect until /faces/stop),
+-- so newly ingested images keep being detected after a restart.
+CREATE TABLE face_detection_state (
+    id      BIGINT PRIMARY KEY CHECK (id = 1),
+    enabled BIGINT NOT NULL
+);
