@@ -179,7 +179,7 @@ impl Library {
         for sp in self.inner.store.scan_paths().await? {
             self.inner.pipeline.watch(&sp);
             if sp.paused {
-                self.inner.pipeline.pause(&sp.path);
+                self.inner.pipeline.paused_at_start(&sp.path);
                 continue;
             }
             match self.inner.pipeline.scan(sp) {
@@ -187,7 +187,7 @@ impl Library {
                 Err(e) => tracing::warn!("reconcile: {e}"),
             }
         }
-        self.inner.pipeline.resume_unfinished().await?;
+        self.inner.pipeline.resume_unfinished(None).await?;
         Ok(handles)
     }
 

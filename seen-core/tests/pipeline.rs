@@ -21,6 +21,7 @@ const WATCHED: &[&str] = &[
     "watcher_follows_the_disk",
     "pause_holds_events_until_resume",
     "restart_reconciles_with_the_disk",
+    "paused_path_catches_up_after_restart",
 ];
 
 async fn open(postgres: bool, watch: bool) -> Option<Env> {
@@ -75,6 +76,8 @@ both_backends!(
     pause_holds_events_until_resume,
     restart_reconciles_with_the_disk,
     rotation_lives_in_the_database,
+    failed_files_are_tried_again_when_they_change,
+    paused_path_catches_up_after_restart,
 );
 
 fn write(path: &Path, bytes: &[u8]) {
@@ -646,6 +649,12 @@ async fn pause_holds_events_until_resume(env: Env) {
     }
     env.lib.add_path(root).await.unwrap();
     let handle = env.lib.scan(root).await.unwrap();
+    // Pause once some rows are in (their queued previews are dropped by the
+    // pause and must be made after the resume).
+    eventually("the first rows are committed", || async {
+        env.lib.asset_count().await.unwrap() >= 2 || handle.is_finished()
+    })
+    .await;
     env.lib.pause(root).await.unwrap();
     let outcome = handle.wait().await.unwrap();
     let status = env.lib.path_status(root).await.unwrap();
@@ -747,4 +756,91 @@ async fn rotation_lives_in_the_database(env: Env) {
     assert_eq!(std::fs::read(p.join("r.jpg")).unwrap(), original);
     scan(&env).await;
     assert_eq!(by_name(&env.lib, "r.jpg").await.rotation, 90);
+}
+
+async fn failed_files_are_tried_again_when_they_change(env: Env) {
+    use std::time::SystemTime;
+    let p = &env.photos;
+    let good = mk::jpeg(320, 240, 5, None);
+    let mut broken = good.clone();
+    broken[2..].fill(0);
+    let stamp = SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000);
+    let put = |bytes: &[u8]| {
+        write(&p.join("fixed.jpg"), bytes);
+        std::fs::File::options()
+            .write(true)
+            .open(p.join("fixed.jpg"))
+            .unwrap()
+            .set_modified(stamp)
+            .unwrap();
+    };
+    put(&broken);
+    mk::avif(p, "still.avif", 400, 300);
+    env.lib.add_path(p.to_str().unwrap()).await.unwrap();
+    scan(&env).await;
+    let a = by_name(&env.lib, "fixed.jpg").await;
+    assert!(
+        a.error.is_some(),
+        "the broken file is recorded with its error"
+    );
+    let avif = by_name(&env.lib, "still.avif").await;
+    assert_eq!(
+        (avif.width, avif.height, avif.error.as_deref()),
+        (Some(400), Some(300), None)
+    );
+    assert_eq!(
+        webp_size(&env.lib.thumbnail(avif.id).await.unwrap()),
+        (256, 192)
+    );
+    // Nothing changed: the failed file is not read again.
+    assert_eq!(scan(&env).await.files_processed, 0);
+    // Repaired in place with the same size and mtime (as a restore or a
+    // permissions fix does): only its ctime moved, and that is enough.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    put(&good);
+    assert_eq!(scan(&env).await.files_processed, 1);
+    let a2 = by_name(&env.lib, "fixed.jpg").await;
+    assert_eq!(a2.id, a.id);
+    assert_eq!((a2.error, a2.width, a2.thumb_state), (None, Some(320), 1));
+    // A good file whose ctime moves is not read again.
+    put(&good);
+    assert_eq!(scan(&env).await.files_processed, 0);
+}
+
+async fn paused_path_catches_up_after_restart(env: Env) {
+    let p = &env.photos;
+    let root = p.to_str().unwrap();
+    write(&p.join("before.jpg"), &mk::jpeg(300, 200, 1, None));
+    env.lib.add_path(root).await.unwrap();
+    scan(&env).await;
+    env.lib.pause(root).await.unwrap();
+    env.lib.close().await;
+
+    // While the library is closed.
+    write(&p.join("added.jpg"), &mk::jpeg(300, 200, 2, None));
+    std::fs::remove_file(p.join("before.jpg")).unwrap();
+
+    let lib = Library::open(env.config.clone()).await.unwrap();
+    assert!(lib.start_background().await.unwrap().is_empty());
+    let status = lib.path_status(root).await.unwrap();
+    assert!(status.watcher_paused && !status.scanning);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(
+        lib.asset_by_path(&format!("{root}/added.jpg"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Resuming reconciles what changed while the server was down.
+    lib.resume(root).await.unwrap();
+    eventually("the paused path is reconciled on resume", || async {
+        let names: Vec<String> = all_assets(&lib)
+            .await
+            .into_iter()
+            .map(|a| a.filename)
+            .collect();
+        names == ["added.jpg"] && !lib.scanning()
+    })
+    .await;
+    lib.close().await;
 }

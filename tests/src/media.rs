@@ -226,6 +226,20 @@ pub fn heic(dir: &Path, name: &str, w: u32, h: u32, exif: Option<&ExifSpec>) -> 
     out
 }
 
+/// An AVIF made by libheif's `heif-enc -A` (libaom) from a JPEG.
+pub fn avif(dir: &Path, name: &str, w: u32, h: u32) -> std::path::PathBuf {
+    let src = dir.join(format!("{name}.src.jpg"));
+    std::fs::write(&src, jpeg(w, h, 9, None)).unwrap();
+    let out = dir.join(name);
+    run(Command::new("heif-enc")
+        .args(["-A", "-q", "50"])
+        .arg(&src)
+        .arg("-o")
+        .arg(&out));
+    std::fs::remove_file(&src).unwrap();
+    out
+}
+
 /// A video made with the ffmpeg CLI: `seconds` long, `w`×`h`, H.264 in
 /// MP4 unless `ext` says otherwise, with a sine-wave audio track when
 /// `audio`, and extra `-metadata` key=value pairs.

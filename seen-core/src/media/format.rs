@@ -31,6 +31,14 @@ pub enum Format {
     Unknown,
 }
 
+impl Format {
+    /// Whether the container carries its own rotation, which the decoder
+    /// applies (HEIF, AVIF): the EXIF orientation must then be ignored.
+    pub fn orients_itself(self) -> bool {
+        matches!(self, Format::Heif | Format::Avif)
+    }
+}
+
 /// How the pipeline treats a file, decided by its extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MediaType {

@@ -41,9 +41,10 @@ impl Orient {
 pub fn decode_still(bytes: &[u8], format: Format, max_side: u32, orient: Orient) -> Result<Rgb> {
     let (image, exif) = match format {
         Format::Jpeg => (pixels::decode_jpeg(bytes, max_side)?, orient.exif),
-        // libheif applies the container's rotation/mirroring itself; the
-        // EXIF orientation of a HEIF is informational only.
-        Format::Heif => (heif::decode(bytes)?, 1),
+        // libheif (AV1 through dav1d for AVIF) applies the container's
+        // rotation/mirroring itself; the EXIF orientation of a HEIF is
+        // informational only.
+        Format::Heif | Format::Avif => (heif::decode(bytes)?, 1),
         Format::Png | Format::Gif | Format::Webp | Format::Bmp | Format::Tiff => {
             (pixels::decode_generic(bytes, format)?, orient.exif)
         }

@@ -104,7 +104,11 @@ pub fn decode_generic(bytes: &[u8], format: Format) -> Result<Rgb> {
         other => return Err(Error::Unsupported(format!("no decoder for {other:?}"))),
     };
     let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), fmt);
-    reader.no_limits();
+    // A header may claim any size: refuse what would not fit in memory
+    // instead of trying (a 768 MiB budget is a 190-megapixel RGBA picture).
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(768 << 20);
+    reader.limits(limits);
     let img = reader
         .decode()
         .map_err(|e| Error::Media(format!("cannot decode {fmt:?}: {e}")))?;

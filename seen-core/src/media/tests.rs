@@ -269,6 +269,20 @@ fn heic_decodes_through_libheif_with_exif() {
     assert_eq!(meta.date_taken, Some(1_654_077_600));
 }
 
+#[test]
+fn avif_decodes_through_libheif() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = mk::avif(dir.path(), "a.avif", 400, 300);
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(sniff(&bytes), Format::Avif);
+    assert_eq!(heif::dimensions(&bytes).unwrap(), (400, 300));
+    let img = decode_still(&bytes, Format::Avif, 256, Orient::NONE).unwrap();
+    assert_eq!((img.width, img.height), (256, 192));
+    // Not a grey or black picture: the AV1 payload really decoded.
+    let spread = img.data.iter().max().unwrap() - img.data.iter().min().unwrap();
+    assert!(spread > 100, "decoded pixels span {spread}");
+}
+
 fn cpu() -> accel::AccelState {
     accel::AccelState::new(crate::config::Accel::Cpu)
 }

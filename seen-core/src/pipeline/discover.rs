@@ -51,9 +51,15 @@ pub(crate) fn examine(path: &Path, meta: &std::fs::Metadata) -> Option<Found> {
 }
 
 impl Found {
-    /// Whether the index already has this file as it is now.
+    /// Whether the index already has this file as it is now: same size and
+    /// mtime. A file that failed last time is tried again when anything
+    /// about it changed, its permissions included (the ctime).
     pub(crate) fn unchanged(&self, known: Option<&AssetStat>) -> bool {
-        known.is_some_and(|k| k.size == self.size && k.mtime_ns == self.mtime_ns)
+        known.is_some_and(|k| {
+            k.size == self.size
+                && k.mtime_ns == self.mtime_ns
+                && !(k.failed && k.ctime_ns != self.ctime_ns)
+        })
     }
 
     pub(crate) fn into_job(

@@ -416,8 +416,20 @@ impl Pipeline {
         }
     }
 
-    /// Resume watching `path`: held events are processed, and a scan that
-    /// pause interrupted runs again (unchanged files are skipped unopened).
+    /// Hold a path that was paused when the library opened: its watcher
+    /// holds events, and since the start-up reconcile was skipped, resume
+    /// scans it (files that changed while the server was down are found).
+    pub(crate) fn paused_at_start(&self, path: &str) {
+        self.lock_paths()
+            .entry(path.to_string())
+            .or_default()
+            .interrupted = true;
+        self.watcher.pause(path);
+    }
+
+    /// Resume watching `path`: held events are processed, a scan that pause
+    /// interrupted runs again (unchanged files are skipped unopened), and
+    /// derived images the pause dropped are queued again.
     pub(crate) fn resume(self: &Arc<Self>, root: ScanPath) -> Result<()> {
         self.watcher.resume(&root.path);
         let interrupted = self
@@ -425,7 +437,15 @@ impl Pipeline {
             .get(&root.path)
             .is_some_and(|s| s.interrupted);
         if interrupted && !self.is_scanning(&root.path) {
-            self.scan(root)?;
+            self.scan(root.clone())?;
+        }
+        if interrupted {
+            let this = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = this.resume_unfinished(Some(root.id)).await {
+                    tracing::warn!(path = %root.path, "cannot queue unfinished previews: {e}");
+                }
+            });
         }
         Ok(())
     }
@@ -676,10 +696,14 @@ impl Pipeline {
         self.shared.sched.push_derived(job);
     }
 
-    /// Queue derived images that were still missing when the library last
-    /// closed.
-    pub(crate) async fn resume_unfinished(&self) -> Result<usize> {
-        let assets = self.shared.store.assets_needing_derived(100_000).await?;
+    /// Queue derived images still missing (left when the library last
+    /// closed, or dropped by a pause), of one scan path or of all.
+    pub(crate) async fn resume_unfinished(&self, scan_path_id: Option<i64>) -> Result<usize> {
+        let assets = self
+            .shared
+            .store
+            .assets_needing_derived(scan_path_id, 100_000)
+            .await?;
         let n = assets.len();
         for a in &assets {
             if a.thumb_state == derived_state::PENDING || a.preview_state == derived_state::PENDING
@@ -726,6 +750,81 @@ impl Pipeline {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A panic while reading one file is caught: the file gets a row with
+    /// the reason, the scan's work count reaches zero, and the one worker
+    /// lives on to index the next file.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_decoder_neither_kills_its_worker_nor_stalls_the_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::with_data_dir(dir.path().join("data"));
+        config.workers = 1;
+        std::fs::create_dir_all(config.derived_dir()).unwrap();
+        let store = Store::open(&config.effective_database_url(), 2)
+            .await
+            .unwrap();
+        let root = store
+            .add_scan_path(dir.path().to_str().unwrap(), false)
+            .await
+            .unwrap();
+        let pipeline = Pipeline::start(config, store.clone(), Arc::new(Counters::default()));
+        let tracker = Arc::new(Tracker::new());
+        let jobs: Vec<FileJob> = ["boom.jpg", "fine.jpg"]
+            .iter()
+            .map(|name| {
+                let path = dir.path().join(name);
+                let bytes = seen_testkit::media::jpeg(64, 48, 1, None);
+                std::fs::write(&path, &bytes).unwrap();
+                FileJob {
+                    scan_path_id: root.id,
+                    path: path.to_str().unwrap().to_string(),
+                    ext: "jpg".into(),
+                    media: crate::media::media_type_for_extension("jpg").unwrap(),
+                    size: bytes.len() as i64,
+                    mtime_ns: 1,
+                    ctime_ns: 1,
+                    known: None,
+                    tracker: tracker.clone(),
+                }
+            })
+            .collect();
+        let boom = jobs[0].path.clone();
+        *process::PANIC_ON.lock().unwrap() = Some(boom.clone());
+        let shared = pipeline.shared.clone();
+        tokio::task::spawn_blocking(move || {
+            for job in jobs {
+                job.tracker.begin();
+                assert!(shared.sched.push_ingest(job));
+            }
+        })
+        .await
+        .unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(20), tracker.wait_idle())
+            .await
+            .expect("the scan's work reaches zero");
+        pipeline.flush().await;
+        *process::PANIC_ON.lock().unwrap() = None;
+        let boom = store
+            .asset_by_path(&boom)
+            .await
+            .unwrap()
+            .expect("a row for the panicking file");
+        assert!(
+            boom.error
+                .as_deref()
+                .unwrap()
+                .contains("injected by a test"),
+            "{:?}",
+            boom.error
+        );
+        let fine = store
+            .asset_by_path(dir.path().join("fine.jpg").to_str().unwrap())
+            .await
+            .unwrap()
+            .expect("the next file is indexed by the same worker");
+        assert_eq!((fine.error, fine.width), (None, Some(64)));
+        pipeline.shutdown().await;
+    }
 
     /// A file that discovery saw but that is gone when a worker comes to
     /// read it is skipped: no row, no error row, and the scan's work count

@@ -15,22 +15,83 @@ use crate::store::{AssetKind, NewAsset, derived_state};
 use super::writer::WriteOp;
 use super::{DerivedJob, FileJob, Shared};
 
-/// The worker loop: runs until the scheduler closes.
+/// The worker loop: runs until the scheduler closes. A panic in a decoder
+/// is caught here: the file is recorded with the reason, its scan's work
+/// count still reaches zero, and the worker goes on with the next job.
 pub(crate) fn worker_loop(shared: Arc<Shared>) {
+    use std::sync::atomic::Ordering::Relaxed;
     while let Some(job) = shared.sched.pop() {
         match job {
             super::queue::Job::Ingest(job) => {
-                shared
-                    .in_flight
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                ingest(&shared, job);
-                shared
-                    .in_flight
-                    .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                shared.in_flight.fetch_add(1, Relaxed);
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    ingest(&shared, &job)
+                }))
+                .unwrap_or_else(|panic| {
+                    let why = panic_message(&panic);
+                    tracing::error!(path = %job.path, "reading the file panicked: {why}");
+                    Counters::add(&shared.counters.file_errors, 1);
+                    Some(failed_row(
+                        &job,
+                        format!("internal error while reading: {why}"),
+                    ))
+                });
+                shared.in_flight.fetch_sub(1, Relaxed);
+                match outcome {
+                    Some(Ingested { asset, follow_up }) => {
+                        // The follow-up counts before the row is handed
+                        // over, so the scan cannot look finished between
+                        // the row's commit and the preview's queueing.
+                        if let Some(f) = &follow_up {
+                            f.tracker.begin();
+                        }
+                        shared.send(WriteOp::Upsert {
+                            asset: Box::new(asset),
+                            tracker: job.tracker.clone(),
+                            is_new: job.known.is_none(),
+                        });
+                        if let Some(f) = follow_up {
+                            shared.sched.push_derived(f);
+                        }
+                    }
+                    None => job.tracker.end(),
+                }
             }
             super::queue::Job::Derived(job) => derive(&shared, job),
         }
     }
+}
+
+/// A path whose ingestion panics, so tests can check that a panicking
+/// decoder neither kills its worker nor leaves its scan waiting.
+#[cfg(test)]
+pub(crate) static PANIC_ON: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// The text of a caught panic.
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// The row of a file that could not be read at all.
+fn failed_row(job: &FileJob, error: String) -> Ingested {
+    let mut a = job.base_asset();
+    a.error = Some(error);
+    a.thumb_state = derived_state::FAILED;
+    a.preview_state = derived_state::FAILED;
+    Ingested {
+        asset: a,
+        follow_up: None,
+    }
+}
+
+/// What reading one file produced: its row and the derived work still due.
+pub(crate) struct Ingested {
+    asset: NewAsset,
+    follow_up: Option<DerivedJob>,
 }
 
 /// MIME type of an image format recognised from content.
@@ -54,7 +115,7 @@ fn stored_dimensions(bytes: &[u8], format: Format) -> Option<(u32, u32)> {
         Format::Jpeg => turbojpeg::read_header(bytes)
             .ok()
             .map(|h| (h.width as u32, h.height as u32)),
-        Format::Heif => media::heif::dimensions(bytes).ok(),
+        Format::Heif | Format::Avif => media::heif::dimensions(bytes).ok(),
         Format::Png | Format::Gif | Format::Webp | Format::Bmp | Format::Tiff => {
             let fmt = match format {
                 Format::Png => image::ImageFormat::Png,
@@ -298,65 +359,93 @@ fn make_derived(
     }
 }
 
-/// Read a file once and hash it: `(bytes, sha256 hex, size)`. With `whole`
-/// the bytes are the whole file; otherwise only its first 512 bytes (for
-/// recognising the format) and the rest is hashed in 1 MiB chunks.
-fn read_and_hash(path: &Path, whole: bool) -> std::io::Result<(Vec<u8>, String, u64)> {
-    use std::io::Read;
-    if whole {
-        let bytes = std::fs::read(path)?;
-        let sha = hex::encode(Sha256::digest(&bytes));
-        let len = bytes.len() as u64;
-        return Ok((bytes, sha, len));
-    }
+/// Stills larger than this are hashed but not decoded: nothing a camera
+/// makes comes close, and reading one whole would cost that much memory.
+const MAX_STILL_BYTES: u64 = 1 << 30;
+
+/// A file read once: its first bytes (or all of them), hash and size.
+struct Read {
+    /// The whole file, or only its first 512 bytes when it is hashed in chunks.
+    bytes: Vec<u8>,
+    /// Whether `bytes` is the whole file.
+    whole: bool,
+    sha256: String,
+    len: u64,
+}
+
+/// Read a file once and hash it. A still whose first bytes are a picture
+/// format (and which is not absurdly large) is read whole, since one read
+/// then feeds hash, EXIF and decode; anything else (videos, audio, a video
+/// named `.jpg`) is hashed in 1 MiB chunks and never held in memory.
+fn read_and_hash(path: &Path, still: bool) -> std::io::Result<Read> {
+    use std::io::Read as _;
     let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
+    let size = file.metadata()?.len();
     let mut head = Vec::with_capacity(512);
+    (&mut file).take(512).read_to_end(&mut head)?;
+    let mut hasher = Sha256::new();
+    hasher.update(&head);
+    let picture = !matches!(
+        media::sniff(&head),
+        Format::AudioVideo | Format::Empty | Format::Unknown
+    ) || head.len() < 512;
+    if still && picture && size <= MAX_STILL_BYTES {
+        let mut bytes = head;
+        bytes.reserve_exact((size as usize).saturating_sub(bytes.len()));
+        file.read_to_end(&mut bytes)?;
+        hasher.update(&bytes[512.min(bytes.len())..]);
+        let len = bytes.len() as u64;
+        return Ok(Read {
+            bytes,
+            whole: true,
+            sha256: hex::encode(hasher.finalize()),
+            len,
+        });
+    }
     let mut buf = vec![0u8; 1 << 20];
-    let mut len = 0u64;
+    let mut len = head.len() as u64;
     loop {
         let n = file.read(&mut buf)?;
         if n == 0 {
             break;
         }
-        if head.len() < 512 {
-            head.extend_from_slice(&buf[..n.min(512 - head.len())]);
-        }
         hasher.update(&buf[..n]);
         len += n as u64;
     }
-    Ok((head, hex::encode(hasher.finalize()), len))
+    Ok(Read {
+        bytes: head,
+        whole: false,
+        sha256: hex::encode(hasher.finalize()),
+        len,
+    })
 }
 
-/// Read, hash, describe and thumbnail one file, then hand its row to the writer.
-pub(crate) fn ingest(shared: &Shared, job: FileJob) {
+/// Read, hash, describe and thumbnail one file. `None` when the file
+/// vanished before it could be read (it is simply not indexed).
+pub(crate) fn ingest(shared: &Shared, job: &FileJob) -> Option<Ingested> {
+    #[cfg(test)]
+    if PANIC_ON.lock().unwrap().as_deref() == Some(job.path.as_str()) {
+        panic!("injected by a test");
+    }
     let path = Path::new(&job.path);
-    // Stills are read whole (one read feeds hash, EXIF and decode); videos
-    // and audio are hashed in chunks and never held in memory, since FFmpeg
-    // reads them itself.
-    let whole = job.media.kind == AssetKind::Image;
-    let (bytes, sha, len) = match read_and_hash(path, whole) {
+    let read = match read_and_hash(path, job.media.kind == AssetKind::Image) {
         Ok(r) => r,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             tracing::info!(path = %job.path, "file vanished before it could be read");
-            job.tracker.end();
-            return;
+            return None;
         }
         Err(e) => {
             tracing::warn!(path = %job.path, "cannot read: {e}");
             Counters::add(&shared.counters.file_errors, 1);
-            let mut a = job.base_asset();
-            a.error = Some(format!("cannot read file: {e}"));
-            a.thumb_state = derived_state::FAILED;
-            a.preview_state = derived_state::FAILED;
-            shared.send(WriteOp::Upsert {
-                asset: Box::new(a),
-                tracker: job.tracker.clone(),
-                is_new: job.known.is_none(),
-            });
-            return;
+            return Some(failed_row(job, format!("cannot read file: {e}")));
         }
     };
+    let Read {
+        bytes,
+        whole,
+        sha256: sha,
+        len,
+    } = read;
     Counters::add(&shared.counters.files_hashed, 1);
     Counters::add(&shared.counters.bytes_hashed, len);
 
@@ -370,6 +459,14 @@ pub(crate) fn ingest(shared: &Shared, job: FileJob) {
 
     if format == Format::Empty {
         problems.push("empty file".into());
+        a.thumb_state = derived_state::FAILED;
+        a.preview_state = derived_state::FAILED;
+    } else if job.media.kind == AssetKind::Image && !whole {
+        problems.push(if len > MAX_STILL_BYTES {
+            format!("{len} bytes is too large to decode as a picture")
+        } else {
+            format!("content is not a {} image", job.ext.to_uppercase())
+        });
         a.thumb_state = derived_state::FAILED;
         a.preview_state = derived_state::FAILED;
     } else {
@@ -404,7 +501,7 @@ pub(crate) fn ingest(shared: &Shared, job: FileJob) {
                 };
                 // HEIF: libheif applies the container transform, and the
                 // EXIF orientation must not be applied a second time.
-                let exif_swaps = decode_format != Format::Heif && (5..=8).contains(&orient.exif);
+                let exif_swaps = !decode_format.orients_itself() && (5..=8).contains(&orient.exif);
                 if let Some((w, h)) = stored_dimensions(decode_bytes, decode_format) {
                     let (w, h) = if exif_swaps { (h, w) } else { (w, h) };
                     a.width = Some(w as i64);
@@ -416,7 +513,7 @@ pub(crate) fn ingest(shared: &Shared, job: FileJob) {
                     Source::Still(decode_bytes, decode_format),
                     &sha,
                     Orient {
-                        exif: if decode_format == Format::Heif {
+                        exif: if decode_format.orients_itself() {
                             1
                         } else {
                             orient.exif
@@ -473,22 +570,24 @@ pub(crate) fn ingest(shared: &Shared, job: FileJob) {
         Counters::add(&shared.counters.file_errors, 1);
         a.error = Some(text);
     }
-    shared.send(WriteOp::Upsert {
-        asset: Box::new(a),
-        tracker: job.tracker.clone(),
-        is_new: job.known.is_none(),
-    });
-    if let Some(f) = follow_up {
-        f.tracker.begin();
-        shared.sched.push_derived(f);
-    }
+    Some(Ingested {
+        asset: a,
+        follow_up,
+    })
 }
 
 /// Make the derived images a job asks for, decoding the file again if the
 /// pixels were not kept in memory.
 pub(crate) fn derive(shared: &Shared, job: DerivedJob) {
     let had_image = job.image.is_some();
-    let result = derive_inner(shared, &job);
+    let result =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| derive_inner(shared, &job)))
+            .unwrap_or_else(|panic| {
+                Err(Error::Internal(format!(
+                    "panicked: {}",
+                    panic_message(&panic)
+                )))
+            });
     if had_image {
         shared.sched.release_buffer();
     }
@@ -587,13 +686,21 @@ pub(crate) fn render_from_file(
             Ok(media::video::frame(path, min_long_side, accel)?.rotated_clockwise(orient.rotation))
         }
         AssetKind::Image => {
+            let size = std::fs::metadata(path)
+                .map_err(|e| Error::io_at(path, e))?
+                .len();
+            if size > MAX_STILL_BYTES {
+                return Err(Error::Unsupported(format!(
+                    "{size} bytes is too large to decode as a picture"
+                )));
+            }
             let bytes = std::fs::read(path).map_err(|e| Error::io_at(path, e))?;
             let format = media::sniff(&bytes[..bytes.len().min(512)]);
             let (bytes, format) = match (media_type.raw, embedded_jpeg(&bytes)) {
                 (true, Some(j)) => (j.to_vec(), Format::Jpeg),
                 _ => (bytes, format),
             };
-            let exif = if format == Format::Heif {
+            let exif = if format.orients_itself() {
                 1
             } else {
                 orient.exif

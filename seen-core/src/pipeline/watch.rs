@@ -366,7 +366,9 @@ async fn settle_pending(
                     id: a.id,
                     size: a.size,
                     mtime_ns: a.mtime_ns,
+                    ctime_ns: a.ctime_ns,
                     rotation: a.rotation,
+                    failed: a.error.is_some() || a.sha256.is_none(),
                 });
                 if found.unchanged(stat.as_ref()) {
                     continue;

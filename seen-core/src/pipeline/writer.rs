@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::stats::Counters;
-use crate::store::{AssetKind, NewAsset, Store};
+use crate::store::{AssetKind, DerivedUpdate, NewAsset, Store};
 
 use super::tracker::Tracker;
 
@@ -110,7 +110,15 @@ async fn write_batch(store: &Store, counters: &Counters, batch: &mut Vec<WriteOp
                 preview,
                 tracker,
             } => {
-                derived.push((sha256, rotation, thumb, preview, tracker));
+                derived.push((
+                    DerivedUpdate {
+                        sha256,
+                        rotation,
+                        thumb,
+                        preview,
+                    },
+                    tracker,
+                ));
             }
             WriteOp::Flush(tx) => flushes.push(tx),
         }
@@ -144,12 +152,16 @@ async fn write_batch(store: &Store, counters: &Counters, batch: &mut Vec<WriteOp
             t.end();
         }
     }
-    for (sha, rotation, thumb, preview, tracker) in derived {
+    if !derived.is_empty() {
+        let (updates, trackers): (Vec<DerivedUpdate>, Vec<Arc<Tracker>>) =
+            derived.into_iter().unzip();
         with_retries("recording derived images", counters, || {
-            store.set_derived_state(&sha, rotation, thumb, preview)
+            store.set_derived_states(&updates)
         })
         .await;
-        tracker.end();
+        for t in trackers {
+            t.end();
+        }
     }
     for f in flushes {
         let _ = f.send(());

@@ -381,8 +381,25 @@ pub struct AssetStat {
     pub size: i64,
     /// Modification time, ns.
     pub mtime_ns: i64,
+    /// Status-change time, ns (a `chmod` changes it, not the mtime).
+    pub ctime_ns: i64,
     /// User rotation.
     pub rotation: i64,
+    /// Whether the file could not be read or decoded last time.
+    pub failed: bool,
+}
+
+/// New derived-image states for every asset with one content and rotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DerivedUpdate {
+    /// Content hash.
+    pub sha256: String,
+    /// Rotation the images were made for.
+    pub rotation: i64,
+    /// New thumbnail state, if it changed.
+    pub thumb: Option<i64>,
+    /// New preview state, if it changed.
+    pub preview: Option<i64>,
 }
 
 /// Derived-image states used to find unfinished work after a restart.
@@ -718,12 +735,15 @@ impl Store {
         })
     }
 
-    /// Size and mtime of every indexed file directly inside `dirname`, keyed
-    /// by path: one query per directory lets a rescan skip unchanged files.
+    /// Size, times and state of every indexed file directly inside
+    /// `dirname`, keyed by path: one query per directory lets a rescan skip
+    /// unchanged files.
     pub async fn stats_in_dir(&self, dirname: &str) -> Result<HashMap<String, AssetStat>> {
-        let rows: Vec<(i64, String, i64, i64, i64)> = on_read!(self, |pool| {
+        type Row = (i64, String, i64, i64, i64, i64, bool);
+        let rows: Vec<Row> = on_read!(self, |pool| {
             sqlx::query_as(
-                "SELECT id, path, size, mtime_ns, rotation FROM assets WHERE dirname = $1",
+                "SELECT id, path, size, mtime_ns, ctime_ns, rotation, \
+                 (error IS NOT NULL OR sha256 IS NULL) FROM assets WHERE dirname = $1",
             )
             .bind(dirname)
             .fetch_all(pool)
@@ -731,14 +751,16 @@ impl Store {
         });
         Ok(rows
             .into_iter()
-            .map(|(id, path, size, mtime_ns, rotation)| {
+            .map(|(id, path, size, mtime_ns, ctime_ns, rotation, failed)| {
                 (
                     path,
                     AssetStat {
                         id,
                         size,
                         mtime_ns,
+                        ctime_ns,
                         rotation,
+                        failed,
                     },
                 )
             })
@@ -876,39 +898,45 @@ impl Store {
         Ok(out)
     }
 
-    /// Record the preview (or thumbnail) state of every asset with this
-    /// content and rotation.
-    pub async fn set_derived_state(
-        &self,
-        sha256: &str,
-        rotation: i64,
-        thumb: Option<i64>,
-        preview: Option<i64>,
-    ) -> Result<()> {
+    /// Record derived-image states (of every asset with each content and
+    /// rotation) in one transaction.
+    pub async fn set_derived_states(&self, updates: &[DerivedUpdate]) -> Result<()> {
+        if updates.is_empty() {
+            return Ok(());
+        }
         on_write!(self, |pool| {
-            sqlx::query(
-                "UPDATE assets SET thumb_state = COALESCE($1, thumb_state), \
-                 preview_state = COALESCE($2, preview_state) \
-                 WHERE sha256 = $3 AND rotation = $4",
-            )
-            .bind(thumb)
-            .bind(preview)
-            .bind(sha256)
-            .bind(rotation)
-            .execute(pool)
-            .await?;
+            let mut tx = pool.begin().await?;
+            for u in updates {
+                sqlx::query(
+                    "UPDATE assets SET thumb_state = COALESCE($1, thumb_state), \
+                     preview_state = COALESCE($2, preview_state) \
+                     WHERE sha256 = $3 AND rotation = $4",
+                )
+                .bind(u.thumb)
+                .bind(u.preview)
+                .bind(&u.sha256)
+                .bind(u.rotation)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
         });
         Ok(())
     }
 
     /// Assets whose thumbnail or preview is still to be made.
-    pub async fn assets_needing_derived(&self, limit: i64) -> Result<Vec<Asset>> {
+    pub async fn assets_needing_derived(
+        &self,
+        scan_path_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Asset>> {
         let sql = format!(
-            "SELECT {ASSET_COLUMNS} FROM assets WHERE preview_state = 0 OR thumb_state = 0 \
-             ORDER BY id LIMIT $1"
+            "SELECT {ASSET_COLUMNS} FROM assets WHERE (preview_state = 0 OR thumb_state = 0) \
+             AND ($1 IS NULL OR scan_path_id = $1) ORDER BY id LIMIT $2"
         );
         on_read!(self, |pool| {
             Ok(sqlx::query_as::<_, Asset>(&sql)
+                .bind(scan_path_id)
                 .bind(limit)
                 .fetch_all(pool)
                 .await?)

@@ -22,7 +22,8 @@ mod paths;
 
 pub use albums::Album;
 pub use assets::{
-    Asset, AssetKind, AssetStat, ListQuery, NewAsset, Order, SortField, derived_state,
+    Asset, AssetKind, AssetStat, DerivedUpdate, ListQuery, NewAsset, Order, SortField,
+    derived_state,
 };
 pub use faces::{Face, FaceSettings, FaceVector, NewFace, Person};
 pub use paths::{RemovedPath, ScanPath};
