@@ -45,6 +45,17 @@ pub struct PathStatus {
 }
 
 /// An open photo library. Cheap to clone; every clone is the same library.
+/// A person's profile as `/faces/recluster/person/:id` shows it.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct PersonProfile {
+    /// Person id.
+    pub person_id: i64,
+    /// Faces assigned to them.
+    pub face_count: i64,
+    /// Length of their stored centroid (512 with ArcFace; 0 without faces).
+    pub centroid_dim: usize,
+}
+
 #[derive(Clone)]
 pub struct Library {
     inner: Arc<Inner>,
@@ -749,10 +760,14 @@ impl Library {
             out.write_to(&mut png, image::ImageFormat::Png)
                 .map_err(|e| Error::Media(format!("PNG: {e}")))?;
             let png = png.into_inner();
-            if let Some(dir) = cache.parent() {
-                let _ = std::fs::create_dir_all(dir);
+            // Cached atomically: a concurrent request never reads half a PNG.
+            if let Some(dir) = cache.parent()
+                && std::fs::create_dir_all(dir).is_ok()
+                && let Ok(mut tmp) = tempfile::NamedTempFile::new_in(dir)
+                && std::io::Write::write_all(&mut tmp, &png).is_ok()
+            {
+                let _ = tmp.persist(&cache);
             }
-            let _ = std::fs::write(&cache, &png);
             Ok(png)
         })
         .await?
@@ -764,13 +779,20 @@ impl Library {
         self.inner.store.faces_of_asset(asset_id).await
     }
 
-    /// Delete every face and person (`Conflict` while detection runs).
+    /// Delete every face and person, and the cached face crops
+    /// (`Conflict` while detection runs).
     #[cfg(feature = "faces")]
     pub async fn clear_faces(&self) -> Result<(i64, i64)> {
-        if self.inner.faces.running() {
-            return Err(Error::Conflict("face detection is running".into()));
+        self.no_detection_running()?;
+        let cleared = self.inner.store.clear_faces().await?;
+        let crops = self.inner.config.derived_dir().join("faces");
+        match tokio::fs::remove_dir_all(&crops).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Error::io_at(&crops, e));
+            }
+            _ => {}
         }
-        self.inner.store.clear_faces().await
+        Ok(cleared)
     }
 
     #[cfg(feature = "faces")]
@@ -790,16 +812,19 @@ impl Library {
         min_samples: Option<i64>,
     ) -> Result<crate::faces::cluster::ClusterOutcome> {
         self.no_detection_running()?;
-        let settings = self.inner.store.face_settings().await?;
-        let epsilon = epsilon.unwrap_or(settings.cluster_epsilon);
-        let min_samples = min_samples.unwrap_or(settings.min_samples);
-        if !(0.0..=1.0).contains(&epsilon) || min_samples < 1 {
+        if epsilon.is_some_and(|e| !(0.0..=1.0).contains(&e)) || min_samples.is_some_and(|m| m < 1)
+        {
             return Err(Error::invalid(
                 "epsilon must be within 0..1 and min_samples at least 1",
             ));
         }
-        crate::faces::cluster::cluster(&self.inner.store, &settings, epsilon, min_samples as usize)
-            .await
+        let settings = self.inner.store.face_settings().await?;
+        let params = crate::faces::cluster::Params::from_settings(
+            &settings,
+            epsilon,
+            min_samples.map(|m| m as usize),
+        );
+        crate::faces::cluster::cluster(&self.inner.store, params).await
     }
 
     /// Full re-clustering; returns (persons, faces assigned).
@@ -807,7 +832,8 @@ impl Library {
     pub async fn faces_recluster(&self) -> Result<(usize, usize)> {
         self.no_detection_running()?;
         let settings = self.inner.store.face_settings().await?;
-        crate::faces::cluster::recluster(&self.inner.store, &settings).await
+        let params = crate::faces::cluster::Params::from_settings(&settings, None, None);
+        crate::faces::cluster::recluster(&self.inner.store, params).await
     }
 
     /// Merge persons closer than `threshold` (cosine distance); returns
@@ -875,7 +901,8 @@ impl Library {
         self.inner.store.delete_person(id).await
     }
 
-    /// Move every face of `source` to `target` and delete `source`.
+    /// Move every face of `source` to `target` and delete `source` (in a
+    /// photo showing both, the face of `source` becomes unassigned).
     pub async fn merge_persons(&self, source: i64, target: i64) -> Result<crate::store::Person> {
         if source == target {
             return Err(Error::invalid("cannot merge a person into itself"));
@@ -888,12 +915,24 @@ impl Library {
         self.inner.store.person(target).await
     }
 
-    /// Recompute a person's centroid; returns their face count.
+    /// Recompute a person's centroid from their faces.
     #[cfg(feature = "faces")]
-    pub async fn refresh_person(&self, id: i64) -> Result<i64> {
-        let p = self.inner.store.person(id).await?;
+    pub async fn refresh_person(&self, id: i64) -> Result<PersonProfile> {
+        self.inner.store.person(id).await?;
         crate::faces::cluster::refresh_profiles(&self.inner.store).await?;
-        Ok(p.face_count)
+        self.person_profile(id).await
+    }
+
+    /// A person's face count and the length of their stored centroid (0
+    /// when they have no faces).
+    pub async fn person_profile(&self, id: i64) -> Result<PersonProfile> {
+        let p = self.inner.store.person(id).await?;
+        let centroid = self.inner.store.profile(id).await?;
+        Ok(PersonProfile {
+            person_id: id,
+            face_count: p.face_count,
+            centroid_dim: centroid.map_or(0, |c| c.len()),
+        })
     }
 
     /// The representative (most confident) face of a person.

@@ -517,9 +517,8 @@ pub unsafe extern "C" fn seen_faces_detect(lib: *const seen_library, wait: c_int
         let l = unsafe { handle(lib)? };
         match l.runtime.block_on(l.library.faces_detect()) {
             Ok(()) => {}
-            // Already running: wait for that run (faces switched off in the
-            // configuration is an error, not something to wait for).
-            Err(Error::Conflict(_)) if wait != 0 && l.library.config().faces_enabled => {}
+            // Already running: wait for that run.
+            Err(Error::Conflict(_)) if wait != 0 => {}
             Err(e) => return Err(e.into()),
         }
         if wait != 0 {

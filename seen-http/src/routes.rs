@@ -677,11 +677,8 @@ async fn refresh_person(
     State(lib): State<Library>,
     Path(raw): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let pid = id(&raw)?;
-    let count = lib.refresh_person(pid).await?;
-    Ok(Json(
-        json!({"success": true, "profile": {"person_id": pid, "face_count": count, "centroid_dim": 512}}),
-    ))
+    let profile = lib.refresh_person(id(&raw)?).await?;
+    Ok(Json(json!({"success": true, "profile": profile})))
 }
 
 #[derive(Deserialize)]
@@ -771,8 +768,9 @@ async fn merge_persons(
     let p = lib
         .merge_persons(body.source_person_id, body.target_person_id)
         .await?;
+    let profile = lib.person_profile(p.id).await?;
     Ok(Json(json!({
         "success": true,
-        "merged_person": {"id": p.id, "name": p.name, "face_count": p.face_count, "centroid_dim": 512},
+        "merged_person": {"id": p.id, "name": p.name, "face_count": p.face_count, "centroid_dim": profile.centroid_dim},
     })))
 }

@@ -122,6 +122,12 @@ async fn detection_routes_on_real_photos() {
     assert_eq!(p["counts"]["faces_total"], 29, "{p}");
     assert_eq!(p["counts"]["assets_with_faces"], 4);
     assert!(p["models_status"].as_str().unwrap().contains("loaded"));
+    // New faces were clustered when detection ended.
+    assert_eq!(
+        p["thresholds"],
+        json!({"cluster_batch_size": 100, "remaining_to_next_cluster": 100})
+    );
+    assert!(p["counts"]["persons_total"].as_i64().unwrap() >= 1, "{p}");
 
     let list: Vec<Value> = json_of(c.get(s.url("/assets")).send().await.unwrap())
         .await
@@ -143,7 +149,10 @@ async fn detection_routes_on_real_photos() {
     let bbox: Value = serde_json::from_str(faces[0]["bbox"].as_str().unwrap()).unwrap();
     let (x1, x2) = (bbox["x1"].as_f64().unwrap(), bbox["x2"].as_f64().unwrap());
     assert!(x1 >= 0.0 && x2 > x1 && x2 <= yao["width"].as_f64().unwrap());
-    assert!(faces[0]["person_id"].is_null());
+    assert!(
+        faces[0]["person_id"].is_i64(),
+        "detection clusters new faces on its own: {faces}"
+    );
     let r = c.get(s.url("/assets/999999/faces")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
@@ -154,10 +163,19 @@ async fn detection_routes_on_real_photos() {
             .unwrap(),
     )
     .await;
-    assert_eq!(un["faces"].as_array().unwrap().len(), 29);
+    let unassigned = un["faces"].as_array().unwrap().len();
+    assert!((1..29).contains(&unassigned), "{unassigned} of 29 unassigned");
     assert!(un["faces"][0]["bbox"]["x2"].is_f64());
     let un = json_of(c.get(s.url("/faces/unassigned")).send().await.unwrap()).await;
-    assert_eq!(un["faces"].as_array().unwrap().len(), 29); // default limit 60
+    assert_eq!(un["faces"].as_array().unwrap().len(), unassigned); // default limit 60
+    let un = json_of(
+        c.get(s.url("/faces/unassigned?limit=2&offset=1"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(un["faces"].as_array().unwrap().len(), 2);
     for bad in [
         "/faces/unassigned?limit=501",
         "/faces/unassigned?limit=0",
@@ -197,6 +215,14 @@ async fn detection_routes_on_real_photos() {
         StatusCode::BAD_REQUEST
     );
     assert_eq!(
+        c.get(s.url(&format!("/faces/{face_id}/thumb?size=1025")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
         c.get(s.url("/faces/999999/thumb"))
             .send()
             .await
@@ -223,10 +249,50 @@ async fn detection_routes_on_real_photos() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    // Clustering: the man of yaoming.jpg, its mirror and players.jpg is one person.
+    // Clustering: the man of yaoming.jpg, its mirror and players.jpg is one
+    // person (the new gdp copy was clustered when its detection ended).
     let r = json_of(c.post(s.url("/faces/cluster")).send().await.unwrap()).await;
     assert_eq!(r["success"], true, "{r}");
-    assert!(r["persons_created"].as_u64().unwrap() >= 1, "{r}");
+    assert!(r["message"].as_str().unwrap().starts_with("Clustered"), "{r}");
+    for (bad, code) in [
+        ("/faces/cluster?epsilon=2", StatusCode::BAD_REQUEST),
+        ("/faces/cluster?min_samples=0", StatusCode::BAD_REQUEST),
+        ("/faces/cluster?epsilon=x", StatusCode::BAD_REQUEST),
+        ("/faces/smart-merge?threshold=2", StatusCode::BAD_REQUEST),
+        ("/faces/recluster/person/999999", StatusCode::NOT_FOUND),
+    ] {
+        assert_eq!(c.post(s.url(bad)).send().await.unwrap().status(), code, "{bad}");
+    }
+    for (bad, code) in [
+        ("/persons/999999", StatusCode::NOT_FOUND),
+        ("/persons/999999/assets", StatusCode::NOT_FOUND),
+        ("/persons/999999/face", StatusCode::NOT_FOUND),
+        ("/persons/x", StatusCode::BAD_REQUEST),
+    ] {
+        assert_eq!(c.get(s.url(bad)).send().await.unwrap().status(), code, "{bad}");
+    }
+    assert_eq!(
+        c.delete(s.url("/persons/999999")).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        c.post(s.url("/persons/999999"))
+            .json(&json!({"name": "Nobody"}))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        c.post(s.url("/persons/merge"))
+            .json(&json!({"source_person_id": 1}))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
     let by_name = |name: &str| {
         list.iter().find(|a| a["filename"] == name).unwrap()["id"]
             .as_i64()
@@ -278,6 +344,13 @@ async fn detection_routes_on_real_photos() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    let r = c
+        .post(s.url(&format!("/persons/{person}")))
+        .json(&json!({"name": "  "}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let p = json_of(
         c.get(s.url(&format!("/persons/{person}")))
             .send()
@@ -523,7 +596,7 @@ async fn missing_models_are_reported() {
         "{p}"
     );
 
-    // Disabled by configuration: a clear conflict, not a crash.
+    // Disabled by configuration: a clear 400, not a crash.
     let s2 = Server::start(
         exe(),
         &[
@@ -534,7 +607,8 @@ async fn missing_models_are_reported() {
         &[],
     );
     let r = c.post(s2.url("/faces/detect")).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(json_of(r).await["error"].as_str().unwrap().contains("disabled"));
 }
 
 #[tokio::test]

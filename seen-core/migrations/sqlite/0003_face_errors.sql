@@ -4,8 +4,10 @@
 ALTER TABLE assets ADD COLUMN faces_error TEXT;
 
 -- Whether face detection is switched on (POST /faces/detect until /faces/stop),
--- so newly ingested images keep being detected after a restart.
+-- so newly ingested images keep being detected after a restart; and the
+-- newest face the last clustering run saw (faces after it wait for the next).
 CREATE TABLE face_detection_state (
-    id      INTEGER PRIMARY KEY CHECK (id = 1),
-    enabled INTEGER NOT NULL
+    id                INTEGER PRIMARY KEY CHECK (id = 1),
+    enabled           INTEGER NOT NULL DEFAULT 0,
+    clustered_through INTEGER NOT NULL DEFAULT 0
 ) STRICT;

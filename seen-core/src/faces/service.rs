@@ -19,6 +19,12 @@ use super::FaceModels;
 
 /// Longest side of the image faces are detected on.
 const DETECT_SIZE: u32 = 1600;
+/// New faces are clustered into persons every this many faces while
+/// detection runs, and once more when it ends.
+pub const CLUSTER_BATCH: i64 = 100;
+/// Inference failing on this many images in a row means the models, not
+/// the images, are at fault: detection stops and says why.
+const MODEL_FAILURES_TO_STOP: u32 = 3;
 
 /// Detection state of one library.
 pub struct FaceService {
@@ -110,11 +116,11 @@ impl FaceService {
     }
 
     /// Start detecting every image without faces; `Conflict` if running,
-    /// `Model` when the models or ONNX Runtime are missing, `Conflict` too
+    /// `Model` when the models or ONNX Runtime are missing, `Unsupported`
     /// when the configuration turned faces off.
     pub async fn start(self: &Arc<Self>) -> Result<()> {
         if !self.allowed {
-            return Err(Error::Conflict(
+            return Err(Error::Unsupported(
                 "face detection is disabled in the configuration".into(),
             ));
         }
@@ -166,12 +172,38 @@ impl FaceService {
         self.stop.store(true, Ordering::Release);
     }
 
+    /// Detect until no image waits (or stop), clustering new faces every
+    /// [`CLUSTER_BATCH`] faces and at the end.
     async fn run(&self, models: Arc<FaceModels>) -> Result<()> {
+        let detected = self.detect_all(models).await;
+        if self.store.faces_since_clustering().await? > 0 {
+            self.cluster_new_faces().await?;
+        }
+        detected
+    }
+
+    async fn cluster_new_faces(&self) -> Result<()> {
+        let settings = self.store.face_settings().await?;
+        let params = super::cluster::Params::from_settings(&settings, None, None);
+        let o = super::cluster::cluster(&self.store, params).await?;
+        tracing::info!(
+            persons_created = o.persons_created,
+            faces_assigned = o.faces_assigned,
+            "new faces clustered"
+        );
+        Ok(())
+    }
+
+    async fn detect_all(&self, models: Arc<FaceModels>) -> Result<()> {
+        let mut model_failures = 0;
         loop {
             let settings = self.store.face_settings().await?;
             let batch: Vec<Asset> = self.store.assets_needing_faces(64).await?;
             if batch.is_empty() {
                 return Ok(());
+            }
+            if self.store.faces_since_clustering().await? >= CLUSTER_BATCH {
+                self.cluster_new_faces().await?;
             }
             for asset in batch {
                 if self.stop.load(Ordering::Acquire) {
@@ -226,9 +258,19 @@ impl FaceService {
                 .await?;
                 match found {
                     Ok(faces) => {
+                        model_failures = 0;
                         self.store.replace_faces(asset.id, &faces).await?;
                     }
+                    Err(e @ Error::Model(_)) if model_failures + 1 >= MODEL_FAILURES_TO_STOP => {
+                        let why = format!("face detection stopped: inference failed on {MODEL_FAILURES_TO_STOP} images in a row: {e}");
+                        *self.model_error.lock().unwrap_or_else(|e| e.into_inner()) =
+                            Some(why.clone());
+                        return Err(Error::Model(why));
+                    }
                     Err(e) => {
+                        if matches!(e, Error::Model(_)) {
+                            model_failures += 1;
+                        }
                         // Recorded, so the queue moves on and does not retry
                         // it until the file changes.
                         tracing::warn!(path = %asset.path, "face detection failed: {e}");
@@ -264,6 +306,7 @@ impl FaceService {
             .clone();
         let (faces, persons, assets_with_faces) = self.store.face_counts().await?;
         let queue = self.store.count_assets_needing_faces().await?;
+        let unclustered = self.store.faces_since_clustering().await?;
         let running = self.running();
         let models_status = match (loaded, &error) {
             (true, _) => format!(
@@ -293,7 +336,7 @@ impl FaceService {
             "Detecting faces"
         } else if queue > 0 {
             "Images waiting for detection"
-        } else if faces > 0 {
+        } else if unclustered > 0 {
             "Ready to cluster"
         } else {
             "Idle"
@@ -305,7 +348,7 @@ impl FaceService {
             "models_loaded": {"scrfd": loaded, "arcface": loaded},
             "models_status": models_status,
             "counts": {"faces_total": faces, "persons_total": persons, "assets_with_faces": assets_with_faces},
-            "thresholds": {"cluster_batch_size": 100, "remaining_to_next_cluster": (100 - faces.rem_euclid(100)) % 100},
+            "thresholds": {"cluster_batch_size": CLUSTER_BATCH, "remaining_to_next_cluster": (CLUSTER_BATCH - unclustered).max(0)},
             "status": status,
         }))
     }

@@ -16,6 +16,16 @@ pub struct NewFace {
     pub embedding: Option<Vec<f32>>,
 }
 
+/// Intersection over union of two boxes (x1, y1, x2, y2).
+fn iou(a: &[f64; 4], b: &[f64; 4]) -> f64 {
+    let w = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
+    let h = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
+    let inter = w * h;
+    let area = |r: &[f64; 4]| (r[2] - r[0]).max(0.0) * (r[3] - r[1]).max(0.0);
+    let union = area(a) + area(b) - inter;
+    if union <= 0.0 { 0.0 } else { inter / union }
+}
+
 fn embedding_bytes(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
@@ -191,6 +201,32 @@ impl Store {
         Ok(v.unwrap_or(0) != 0)
     }
 
+    /// Faces found since the last clustering run.
+    pub async fn faces_since_clustering(&self) -> Result<i64> {
+        on_read!(self, |pool| {
+            Ok(sqlx::query_scalar(
+                "SELECT COUNT(*) FROM faces WHERE id > \
+                 (SELECT COALESCE(MAX(clustered_through), 0) FROM face_detection_state)",
+            )
+            .fetch_one(pool)
+            .await?)
+        })
+    }
+
+    /// Record that clustering has seen every face up to `face_id`.
+    pub async fn set_clustered_through(&self, face_id: i64) -> Result<()> {
+        on_write!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO face_detection_state (id, clustered_through) VALUES (1, $1) \
+                 ON CONFLICT (id) DO UPDATE SET clustered_through = excluded.clustered_through",
+            )
+            .bind(face_id)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
     /// Remember whether face detection is switched on.
     pub async fn set_face_detection_enabled(&self, enabled: bool) -> Result<()> {
         on_write!(self, |pool| {
@@ -268,36 +304,82 @@ impl Store {
         })
     }
 
-    /// Replace the automatically found faces of an asset and mark it done
-    /// (faces assigned by hand are kept).
+    /// Replace the automatically found faces of an asset and mark it done.
+    /// A face assigned by hand keeps its person when a new detection
+    /// overlaps it (IoU ≥ 0.5: the file changed, the face did not); one no
+    /// detection overlaps any more is gone from the picture and deleted.
     pub async fn replace_faces(&self, asset_id: i64, faces: &[NewFace]) -> Result<Vec<i64>> {
         let t = now();
         on_write!(self, |pool| {
             let mut tx = pool.begin().await?;
+            let manual: Vec<(i64, f64, f64, f64, f64)> = sqlx::query_as(
+                "SELECT id, x1, y1, x2, y2 FROM faces WHERE asset_id = $1 AND manual",
+            )
+            .bind(asset_id)
+            .fetch_all(&mut *tx)
+            .await?;
             sqlx::query("DELETE FROM faces WHERE asset_id = $1 AND NOT manual")
                 .bind(asset_id)
                 .execute(&mut *tx)
                 .await?;
+            let mut kept = std::collections::HashSet::new();
             let mut ids = Vec::with_capacity(faces.len());
             for f in faces {
                 let landmarks =
                     serde_json::to_string(&f.landmarks.to_vec()).expect("floats serialise");
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO faces (asset_id, x1, y1, x2, y2, landmarks, score, embedding, \
-                     created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-                )
-                .bind(asset_id)
-                .bind(f.bbox[0] as f64)
-                .bind(f.bbox[1] as f64)
-                .bind(f.bbox[2] as f64)
-                .bind(f.bbox[3] as f64)
-                .bind(landmarks)
-                .bind(f.score as f64)
-                .bind(f.embedding.as_deref().map(embedding_bytes))
-                .bind(t)
-                .fetch_one(&mut *tx)
-                .await?;
+                let b = f.bbox.map(f64::from);
+                let same = manual
+                    .iter()
+                    .filter(|m| !kept.contains(&m.0))
+                    .map(|m| (m.0, iou(&b, &[m.1, m.2, m.3, m.4])))
+                    .filter(|(_, overlap)| *overlap >= 0.5)
+                    .max_by(|x, y| x.1.total_cmp(&y.1))
+                    .map(|(id, _)| id);
+                let id: i64 = match same {
+                    Some(id) => {
+                        kept.insert(id);
+                        sqlx::query(
+                            "UPDATE faces SET x1 = $1, y1 = $2, x2 = $3, y2 = $4, landmarks = $5, \
+                             score = $6, embedding = $7 WHERE id = $8",
+                        )
+                        .bind(b[0])
+                        .bind(b[1])
+                        .bind(b[2])
+                        .bind(b[3])
+                        .bind(landmarks)
+                        .bind(f.score as f64)
+                        .bind(f.embedding.as_deref().map(embedding_bytes))
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                        id
+                    }
+                    None => {
+                        sqlx::query_scalar(
+                            "INSERT INTO faces (asset_id, x1, y1, x2, y2, landmarks, score, \
+                             embedding, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                             RETURNING id",
+                        )
+                        .bind(asset_id)
+                        .bind(b[0])
+                        .bind(b[1])
+                        .bind(b[2])
+                        .bind(b[3])
+                        .bind(landmarks)
+                        .bind(f.score as f64)
+                        .bind(f.embedding.as_deref().map(embedding_bytes))
+                        .bind(t)
+                        .fetch_one(&mut *tx)
+                        .await?
+                    }
+                };
                 ids.push(id);
+            }
+            for (id, ..) in manual.iter().filter(|m| !kept.contains(&m.0)) {
+                sqlx::query("DELETE FROM faces WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
             }
             sqlx::query(
                 "UPDATE assets SET faces_scanned_at = $1, faces_error = NULL WHERE id = $2",
@@ -393,6 +475,7 @@ impl Store {
                 "DELETE FROM person_profiles",
                 "DELETE FROM persons",
                 "UPDATE assets SET faces_scanned_at = NULL, faces_error = NULL",
+                "UPDATE face_detection_state SET clustered_through = 0",
             ] {
                 sqlx::query(sql).execute(&mut *tx).await?;
             }
@@ -430,6 +513,9 @@ pub struct Person {
     pub created_at: String,
     /// Faces assigned.
     pub face_count: i64,
+    /// Whether a user gave the name (otherwise it is `Person <id>`).
+    #[serde(skip)]
+    pub named: bool,
 }
 
 fn floats(bytes: &[u8]) -> Vec<f32> {
@@ -480,39 +566,60 @@ impl Store {
         })
     }
 
-    /// Store a person's centroid (L2-normalised mean of their faces).
-    pub async fn save_profile(
+    /// Store every person's centroid (L2-normalised mean of their faces)
+    /// and face count, dropping the profiles of everyone else.
+    pub async fn replace_profiles(
         &self,
-        person_id: i64,
-        centroid: &[f32],
-        face_count: i64,
+        centroids: &std::collections::HashMap<i64, Vec<f32>>,
+        counts: &std::collections::HashMap<i64, i64>,
     ) -> Result<()> {
         let t = now();
         on_write!(self, |pool| {
-            sqlx::query(
-                "INSERT INTO person_profiles (person_id, centroid, face_count, updated_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (person_id) DO UPDATE SET \
-                 centroid = excluded.centroid, face_count = excluded.face_count, \
-                 updated_at = excluded.updated_at",
-            )
-            .bind(person_id)
-            .bind(embedding_bytes(centroid))
-            .bind(face_count)
-            .bind(t)
-            .execute(pool)
-            .await?;
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM person_profiles")
+                .execute(&mut *tx)
+                .await?;
+            for (person, c) in centroids {
+                sqlx::query(
+                    "INSERT INTO person_profiles (person_id, centroid, face_count, updated_at) \
+                     SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM persons WHERE id = $1)",
+                )
+                .bind(person)
+                .bind(embedding_bytes(c))
+                .bind(counts.get(person).copied().unwrap_or(0))
+                .bind(t)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
         });
         Ok(())
     }
 
+    /// The stored centroid of a person, if they have faces.
+    pub async fn profile(&self, person_id: i64) -> Result<Option<Vec<f32>>> {
+        let row: Option<Vec<u8>> = on_read!(self, |pool| {
+            sqlx::query_scalar("SELECT centroid FROM person_profiles WHERE person_id = $1")
+                .bind(person_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(|b| floats(&b)))
+    }
+
     /// Every person with their face counts, oldest first.
     pub async fn persons(&self) -> Result<Vec<Person>> {
+        self.query_persons(None).await
+    }
+
+    async fn query_persons(&self, id: Option<i64>) -> Result<Vec<Person>> {
         let rows: Vec<(i64, Option<String>, i64, i64)> = on_read!(self, |pool| {
             sqlx::query_as(
                 "SELECT p.id, p.name, p.created_at, \
                  (SELECT COUNT(*) FROM faces f WHERE f.person_id = p.id) \
-                 FROM persons p ORDER BY p.id",
+                 FROM persons p WHERE ($1 IS NULL OR p.id = $1) ORDER BY p.id",
             )
+            .bind(id)
             .fetch_all(pool)
             .await?
         });
@@ -520,6 +627,7 @@ impl Store {
             .into_iter()
             .map(|(id, name, created, faces)| Person {
                 id,
+                named: name.is_some(),
                 name: name.unwrap_or_else(|| format!("Person {id}")),
                 created_at: chrono::DateTime::from_timestamp(created, 0)
                     .unwrap_or_default()
@@ -532,10 +640,9 @@ impl Store {
 
     /// One person.
     pub async fn person(&self, id: i64) -> Result<Person> {
-        self.persons()
+        self.query_persons(Some(id))
             .await?
-            .into_iter()
-            .find(|p| p.id == id)
+            .pop()
             .ok_or_else(|| crate::Error::not_found(format!("person {id}")))
     }
 
@@ -560,13 +667,14 @@ impl Store {
         Ok(())
     }
 
-    /// Delete a person; their faces become unassigned.
+    /// Delete a person; their faces become unassigned, as if by hand, so
+    /// automatic clustering does not make the same person again.
     pub async fn delete_person(&self, id: i64) -> Result<()> {
         let n = on_write!(self, |pool| {
             let mut tx = pool.begin().await?;
             sqlx::query("UPDATE faces SET person_id = NULL, manual = $2 WHERE person_id = $1")
                 .bind(id)
-                .bind(false)
+                .bind(true)
                 .execute(&mut *tx)
                 .await?;
             let n = sqlx::query("DELETE FROM persons WHERE id = $1")
@@ -584,10 +692,21 @@ impl Store {
     }
 
     /// Move every face of `source` to `target` and delete `source`;
-    /// returns the number of faces moved.
+    /// returns the number of faces moved. In a photo where both appear,
+    /// `target` keeps its face and the face of `source` becomes unassigned
+    /// (one person is never twice in one photo).
     pub async fn merge_persons(&self, source: i64, target: i64) -> Result<i64> {
         on_write!(self, |pool| {
             let mut tx = pool.begin().await?;
+            sqlx::query(
+                "UPDATE faces SET person_id = NULL, manual = $3 WHERE person_id = $1 \
+                 AND asset_id IN (SELECT asset_id FROM faces WHERE person_id = $2)",
+            )
+            .bind(source)
+            .bind(target)
+            .bind(false)
+            .execute(&mut *tx)
+            .await?;
             let moved = sqlx::query("UPDATE faces SET person_id = $1 WHERE person_id = $2")
                 .bind(target)
                 .bind(source)

@@ -49,6 +49,7 @@ both_backends!(
     albums_hold_existing_assets_only,
     search_matches_words_wildcards_and_punctuation,
     albums_change_and_clear_index,
+    faces_keep_choices_made_by_hand,
 );
 
 fn asset(scan_path_id: i64, path: &str, size: i64, mtime_s: i64) -> NewAsset {
@@ -599,4 +600,79 @@ async fn albums_change_and_clear_index(store: Store) {
     assert!(store.album(a).await.unwrap().asset_ids.is_empty());
     assert_eq!(store.scan_paths().await.unwrap().len(), 1);
     assert_eq!(store.mime_counts().await.unwrap(), vec![]);
+}
+
+async fn faces_keep_choices_made_by_hand(store: Store) {
+    let root = store.add_scan_path("/f", false).await.unwrap();
+    let ids = store
+        .upsert_assets(&[asset(root.id, "/f/1.jpg", 1, 1), asset(root.id, "/f/2.jpg", 2, 2)])
+        .await
+        .unwrap();
+    let face = |x: f32, e: f32| NewFace {
+        bbox: [x, 0.0, x + 100.0, 100.0],
+        landmarks: [1.0; 10],
+        score: 0.9,
+        embedding: Some(vec![e; 4]),
+    };
+    // Photo 1: two faces; photo 2: one.
+    let one = store
+        .replace_faces(ids[0], &[face(0.0, 0.5), face(500.0, 0.5)])
+        .await
+        .unwrap();
+    let two = store.replace_faces(ids[1], &[face(0.0, 0.5)]).await.unwrap();
+    assert_eq!(store.faces_since_clustering().await.unwrap(), 3);
+    store.set_clustered_through(*two.iter().max().unwrap()).await.unwrap();
+    assert_eq!(store.faces_since_clustering().await.unwrap(), 0);
+
+    let ann = store.create_person(Some("Ann")).await.unwrap();
+    let bo = store.create_person(None).await.unwrap();
+    store.set_face_person(one[0], Some(ann), true).await.unwrap();
+    store.set_face_person(one[1], Some(bo), false).await.unwrap();
+    store.set_face_person(two[0], Some(bo), false).await.unwrap();
+    assert!(store.person(ann).await.unwrap().named);
+    assert!(!store.person(bo).await.unwrap().named);
+
+    // The file changed: detection runs again. Ann's face moved a little
+    // (same face: keeps its id, person and manual flag); the other face
+    // is new and automatic.
+    let again = store
+        .replace_faces(ids[0], &[face(10.0, 0.6), face(800.0, 0.6)])
+        .await
+        .unwrap();
+    assert_eq!(again[0], one[0]);
+    let f = store.face(one[0]).await.unwrap();
+    assert_eq!((f.person_id, f.manual, f.bbox[0]), (Some(ann), true, 10.0));
+    let new = store.face(again[1]).await.unwrap();
+    assert_eq!((new.person_id, new.manual), (None, false));
+    assert!(store.face(one[1]).await.is_err(), "the old automatic face is gone");
+    // A manual face no detection overlaps any more is gone too.
+    store.replace_faces(ids[0], &[face(800.0, 0.6)]).await.unwrap();
+    assert!(store.face(one[0]).await.is_err());
+    assert_eq!(store.faces_of_asset(ids[0]).await.unwrap().len(), 1);
+
+    // Merging persons who share a photo: the target keeps its face there,
+    // the source's face in that photo becomes unassigned.
+    let only = store.faces_of_asset(ids[0]).await.unwrap()[0].id;
+    store.set_face_person(only, Some(ann), false).await.unwrap();
+    let extra = store.replace_faces(ids[1], &[face(0.0, 0.5), face(400.0, 0.5)]).await.unwrap();
+    store.set_face_person(extra[0], Some(ann), true).await.unwrap();
+    store.set_face_person(extra[1], Some(bo), false).await.unwrap();
+    let moved = store.merge_persons(bo, ann).await.unwrap();
+    assert_eq!(moved, 0, "Bo's only face was in a photo Ann is in");
+    assert_eq!(store.face(extra[1]).await.unwrap().person_id, None);
+    assert!(store.person(bo).await.is_err());
+
+    // Profiles follow the persons.
+    let mut centroids = std::collections::HashMap::new();
+    centroids.insert(ann, vec![0.5f32; 4]);
+    let counts = std::collections::HashMap::from([(ann, 2)]);
+    store.replace_profiles(&centroids, &counts).await.unwrap();
+    assert_eq!(store.profile(ann).await.unwrap(), Some(vec![0.5; 4]));
+
+    // Deleting a person leaves their faces unassigned by hand, so
+    // clustering does not bring the person back.
+    store.delete_person(ann).await.unwrap();
+    assert_eq!(store.profile(ann).await.unwrap(), None);
+    let f = store.face(extra[0]).await.unwrap();
+    assert_eq!((f.person_id, f.manual), (None, true));
 }
