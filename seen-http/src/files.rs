@@ -150,7 +150,11 @@ pub async fn serve_file(
     };
 
     let not_modified = match header_str(header::IF_NONE_MATCH) {
-        Some(inm) => inm.split(',').any(|t| t.trim() == etag || t.trim() == "*"),
+        // Weak comparison (RFC 9110 §13.1.2): a `W/` tag matches its strong twin.
+        Some(inm) => inm.split(',').any(|t| {
+            let t = t.trim();
+            t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag
+        }),
         None => header_str(header::IF_MODIFIED_SINCE)
             .and_then(parse_http_date)
             .is_some_and(|since| mtime.0 <= since),
@@ -199,6 +203,9 @@ pub async fn serve_file(
             (StatusCode::PARTIAL_CONTENT, r.start, r.end - r.start + 1)
         }
         RangeRequest::Unsatisfiable => {
+            // The body is a JSON error, not the media.
+            base.remove(header::CONTENT_TYPE);
+            base.remove(header::CONTENT_DISPOSITION);
             base.insert(
                 header::CONTENT_RANGE,
                 HeaderValue::from_str(&format!("bytes */{len}")).expect("ASCII"),

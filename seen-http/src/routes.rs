@@ -10,6 +10,7 @@ use seen_core::store::{Album, Asset, ListQuery};
 use seen_core::{Error, Health, Library};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{Any, CorsLayer};
 
 use crate::error::ApiError;
@@ -80,7 +81,8 @@ pub fn router(library: Library) -> Router {
             get(person).post(rename_person).delete(delete_person),
         )
         .route("/persons/{id}/assets", get(person_assets))
-        .route("/persons/{id}/face", get(person_face));
+        .route("/persons/{id}/face", get(person_face))
+        .method_not_allowed_fallback(method_not_allowed);
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([
@@ -105,12 +107,37 @@ pub fn router(library: Library) -> Router {
         .merge(routes.clone())
         .nest("/api", routes)
         .fallback(not_found)
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(cors)
         .with_state(library)
 }
 
 async fn not_found() -> ApiError {
     ApiError(Error::not_found("no such route"))
+}
+
+async fn method_not_allowed(method: Method) -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        Json(json!({"error": format!("{method} is not allowed on this route")})),
+    )
+        .into_response()
+}
+
+/// A handler that panicked still answers with a JSON error (and the
+/// server keeps serving).
+fn panic_response(panic: Box<dyn std::any::Any + Send>) -> Response {
+    let why = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!("request handler panicked: {why}");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(json!({"error": format!("internal error: {why}")})),
+    )
+        .into_response()
 }
 
 async fn health(State(lib): State<Library>) -> ApiResult<Json<Health>> {

@@ -164,7 +164,10 @@ async fn detection_routes_on_real_photos() {
     )
     .await;
     let unassigned = un["faces"].as_array().unwrap().len();
-    assert!((1..29).contains(&unassigned), "{unassigned} of 29 unassigned");
+    assert!(
+        (1..29).contains(&unassigned),
+        "{unassigned} of 29 unassigned"
+    );
     assert!(un["faces"][0]["bbox"]["x2"].is_f64());
     let un = json_of(c.get(s.url("/faces/unassigned")).send().await.unwrap()).await;
     assert_eq!(un["faces"].as_array().unwrap().len(), unassigned); // default limit 60
@@ -253,7 +256,10 @@ async fn detection_routes_on_real_photos() {
     // person (the new gdp copy was clustered when its detection ended).
     let r = json_of(c.post(s.url("/faces/cluster")).send().await.unwrap()).await;
     assert_eq!(r["success"], true, "{r}");
-    assert!(r["message"].as_str().unwrap().starts_with("Clustered"), "{r}");
+    assert!(
+        r["message"].as_str().unwrap().starts_with("Clustered"),
+        "{r}"
+    );
     for (bad, code) in [
         ("/faces/cluster?epsilon=2", StatusCode::BAD_REQUEST),
         ("/faces/cluster?min_samples=0", StatusCode::BAD_REQUEST),
@@ -261,7 +267,11 @@ async fn detection_routes_on_real_photos() {
         ("/faces/smart-merge?threshold=2", StatusCode::BAD_REQUEST),
         ("/faces/recluster/person/999999", StatusCode::NOT_FOUND),
     ] {
-        assert_eq!(c.post(s.url(bad)).send().await.unwrap().status(), code, "{bad}");
+        assert_eq!(
+            c.post(s.url(bad)).send().await.unwrap().status(),
+            code,
+            "{bad}"
+        );
     }
     for (bad, code) in [
         ("/persons/999999", StatusCode::NOT_FOUND),
@@ -269,10 +279,18 @@ async fn detection_routes_on_real_photos() {
         ("/persons/999999/face", StatusCode::NOT_FOUND),
         ("/persons/x", StatusCode::BAD_REQUEST),
     ] {
-        assert_eq!(c.get(s.url(bad)).send().await.unwrap().status(), code, "{bad}");
+        assert_eq!(
+            c.get(s.url(bad)).send().await.unwrap().status(),
+            code,
+            "{bad}"
+        );
     }
     assert_eq!(
-        c.delete(s.url("/persons/999999")).send().await.unwrap().status(),
+        c.delete(s.url("/persons/999999"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
         StatusCode::NOT_FOUND
     );
     assert_eq!(
@@ -608,7 +626,12 @@ async fn missing_models_are_reported() {
     );
     let r = c.post(s2.url("/faces/detect")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    assert!(json_of(r).await["error"].as_str().unwrap().contains("disabled"));
+    assert!(
+        json_of(r).await["error"]
+            .as_str()
+            .unwrap()
+            .contains("disabled")
+    );
 }
 
 #[tokio::test]

@@ -167,13 +167,21 @@ async fn scenario(s: Server, photos: String) {
         r.headers()["content-range"],
         format!("bytes */{len}").as_str()
     );
-    let r = c
-        .get(s.url(&format!("/asset/{clip}/video")))
-        .header("If-None-Match", &etag)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    assert!(r.json::<Value>().await.unwrap()["error"].is_string());
+    for inm in [
+        etag.clone(),
+        format!("W/{etag}"),
+        format!("\"other\", {etag}"),
+    ] {
+        let r = c
+            .get(s.url(&format!("/asset/{clip}/video")))
+            .header("If-None-Match", &inm)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_MODIFIED, "{inm}");
+    }
     let r = c
         .get(s.url(&format!("/asset/{clip}/video")))
         .header("If-Modified-Since", &last_modified)

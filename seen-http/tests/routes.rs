@@ -123,6 +123,51 @@ async fn routes_work(s: Server, photos: String) {
     assert!(r.json::<Value>().await.unwrap()["error"].is_string());
     let r = c.get(s.url("/no/such/route")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.json::<Value>().await.unwrap()["error"].is_string());
+    // A known route with the wrong method: 405, still JSON, at both mounts.
+    for url in ["/stats/reset", "/api/stats/reset", "/health"] {
+        let r = if url == "/health" {
+            c.delete(s.url(url)).send().await.unwrap()
+        } else {
+            c.get(s.url(url)).send().await.unwrap()
+        };
+        assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED, "{url}");
+        assert!(
+            r.json::<Value>().await.unwrap()["error"].is_string(),
+            "{url}"
+        );
+    }
+    // CORS preflight: the documented methods, headers and exposed headers.
+    let r = c
+        .request(reqwest::Method::OPTIONS, s.url("/api/assets"))
+        .header("Origin", "http://example.test")
+        .header("Access-Control-Request-Method", "DELETE")
+        .header("Access-Control-Request-Headers", "range, content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let h = |name: &str| r.headers()[name].to_str().unwrap().to_ascii_lowercase();
+    assert_eq!(h("access-control-allow-origin"), "*");
+    for m in ["get", "post", "put", "delete", "options"] {
+        assert!(h("access-control-allow-methods").contains(m), "{m}");
+    }
+    for hd in ["content-type", "accept", "range", "authorization"] {
+        assert!(h("access-control-allow-headers").contains(hd), "{hd}");
+    }
+    let r = c
+        .get(s.url("/api/health"))
+        .header("Origin", "http://example.test")
+        .send()
+        .await
+        .unwrap();
+    let exposed = r.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for hd in ["content-range", "content-length", "accept-ranges"] {
+        assert!(exposed.contains(hd), "{hd}");
+    }
 
     let one: Value = c
         .get(s.url(&format!("/asset/{id}")))

@@ -143,7 +143,8 @@ fn find_groups(vectors: &[&FaceVector], params: Params) -> Vec<Vec<usize>> {
             .copied()
             .filter(|&i| {
                 one_per_photo.iter().any(|&j| {
-                    j != i && cosine(&vectors[i].embedding, &vectors[j].embedding) >= PAIR_SIMILARITY
+                    j != i
+                        && cosine(&vectors[i].embedding, &vectors[j].embedding) >= PAIR_SIMILARITY
                 })
             })
             .collect();
@@ -360,7 +361,11 @@ pub struct Named {
 /// `threshold` (cosine distance), closest pairs first, never two persons
 /// sharing a photo, never two different names; a named person is the
 /// target (so the name stays), otherwise the older one.
-pub fn plan_smart_merge(faces: &[FaceVector], persons: &[Named], threshold: f32) -> Vec<(i64, i64)> {
+pub fn plan_smart_merge(
+    faces: &[FaceVector],
+    persons: &[Named],
+    threshold: f32,
+) -> Vec<(i64, i64)> {
     let profiles = centroids(faces);
     let mut photos = photos_of(faces);
     let mut names: HashMap<i64, Option<String>> =
@@ -577,13 +582,21 @@ mod tests {
             face(4, 4, 3, 0.0),
             face(5, 5, 5, 0.0),
         ];
-        assert_eq!(new_groups(&plan_incremental(&faces, params())), vec![vec![1, 2, 3]]);
-        assert_eq!(new_groups(&plan_incremental(&faces[..3], params())), vec![vec![1, 2, 3]]);
+        assert_eq!(
+            new_groups(&plan_incremental(&faces, params())),
+            vec![vec![1, 2, 3]]
+        );
+        assert_eq!(
+            new_groups(&plan_incremental(&faces[..3], params())),
+            vec![vec![1, 2, 3]]
+        );
     }
 
     #[test]
     fn min_cluster_size_is_honoured() {
-        let faces: Vec<FaceVector> = (0..3).map(|i| face(i + 1, i + 1, 0, 0.1 * i as f32)).collect();
+        let faces: Vec<FaceVector> = (0..3)
+            .map(|i| face(i + 1, i + 1, 0, 0.1 * i as f32))
+            .collect();
         let strict = Params {
             min_cluster_size: 4,
             ..params()
@@ -616,7 +629,10 @@ mod tests {
         ];
         let groups = new_groups(&plan_incremental(&faces, params()));
         assert_eq!(groups.len(), 1);
-        assert!(!(groups[0].contains(&2) && groups[0].contains(&3)), "{groups:?}");
+        assert!(
+            !(groups[0].contains(&2) && groups[0].contains(&3)),
+            "{groups:?}"
+        );
     }
 
     #[test]
@@ -718,7 +734,10 @@ mod tests {
         assert_eq!(pairs.len(), 2);
         // Two different names never merge.
         let pairs = plan_smart_merge(&faces, &persons([Some("Bo"), Some("Ann"), None]), 0.5);
-        assert!(!pairs.contains(&(2, 1)) && !pairs.contains(&(1, 2)), "{pairs:?}");
+        assert!(
+            !pairs.contains(&(2, 1)) && !pairs.contains(&(1, 2)),
+            "{pairs:?}"
+        );
         assert_eq!(pairs.len(), 1);
         // Nothing is close enough at a tiny threshold.
         assert!(plan_smart_merge(&faces, &persons([None, None, None]), 0.0001).is_empty());

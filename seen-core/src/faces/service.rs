@@ -262,7 +262,9 @@ impl FaceService {
                         self.store.replace_faces(asset.id, &faces).await?;
                     }
                     Err(e @ Error::Model(_)) if model_failures + 1 >= MODEL_FAILURES_TO_STOP => {
-                        let why = format!("face detection stopped: inference failed on {MODEL_FAILURES_TO_STOP} images in a row: {e}");
+                        let why = format!(
+                            "face detection stopped: inference failed on {MODEL_FAILURES_TO_STOP} images in a row: {e}"
+                        );
                         *self.model_error.lock().unwrap_or_else(|e| e.into_inner()) =
                             Some(why.clone());
                         return Err(Error::Model(why));

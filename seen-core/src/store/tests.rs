@@ -605,7 +605,10 @@ async fn albums_change_and_clear_index(store: Store) {
 async fn faces_keep_choices_made_by_hand(store: Store) {
     let root = store.add_scan_path("/f", false).await.unwrap();
     let ids = store
-        .upsert_assets(&[asset(root.id, "/f/1.jpg", 1, 1), asset(root.id, "/f/2.jpg", 2, 2)])
+        .upsert_assets(&[
+            asset(root.id, "/f/1.jpg", 1, 1),
+            asset(root.id, "/f/2.jpg", 2, 2),
+        ])
         .await
         .unwrap();
     let face = |x: f32, e: f32| NewFace {
@@ -619,16 +622,31 @@ async fn faces_keep_choices_made_by_hand(store: Store) {
         .replace_faces(ids[0], &[face(0.0, 0.5), face(500.0, 0.5)])
         .await
         .unwrap();
-    let two = store.replace_faces(ids[1], &[face(0.0, 0.5)]).await.unwrap();
+    let two = store
+        .replace_faces(ids[1], &[face(0.0, 0.5)])
+        .await
+        .unwrap();
     assert_eq!(store.faces_since_clustering().await.unwrap(), 3);
-    store.set_clustered_through(*two.iter().max().unwrap()).await.unwrap();
+    store
+        .set_clustered_through(*two.iter().max().unwrap())
+        .await
+        .unwrap();
     assert_eq!(store.faces_since_clustering().await.unwrap(), 0);
 
     let ann = store.create_person(Some("Ann")).await.unwrap();
     let bo = store.create_person(None).await.unwrap();
-    store.set_face_person(one[0], Some(ann), true).await.unwrap();
-    store.set_face_person(one[1], Some(bo), false).await.unwrap();
-    store.set_face_person(two[0], Some(bo), false).await.unwrap();
+    store
+        .set_face_person(one[0], Some(ann), true)
+        .await
+        .unwrap();
+    store
+        .set_face_person(one[1], Some(bo), false)
+        .await
+        .unwrap();
+    store
+        .set_face_person(two[0], Some(bo), false)
+        .await
+        .unwrap();
     assert!(store.person(ann).await.unwrap().named);
     assert!(!store.person(bo).await.unwrap().named);
 
@@ -644,9 +662,15 @@ async fn faces_keep_choices_made_by_hand(store: Store) {
     assert_eq!((f.person_id, f.manual, f.bbox[0]), (Some(ann), true, 10.0));
     let new = store.face(again[1]).await.unwrap();
     assert_eq!((new.person_id, new.manual), (None, false));
-    assert!(store.face(one[1]).await.is_err(), "the old automatic face is gone");
+    assert!(
+        store.face(one[1]).await.is_err(),
+        "the old automatic face is gone"
+    );
     // A manual face no detection overlaps any more is gone too.
-    store.replace_faces(ids[0], &[face(800.0, 0.6)]).await.unwrap();
+    store
+        .replace_faces(ids[0], &[face(800.0, 0.6)])
+        .await
+        .unwrap();
     assert!(store.face(one[0]).await.is_err());
     assert_eq!(store.faces_of_asset(ids[0]).await.unwrap().len(), 1);
 
@@ -654,9 +678,18 @@ async fn faces_keep_choices_made_by_hand(store: Store) {
     // the source's face in that photo becomes unassigned.
     let only = store.faces_of_asset(ids[0]).await.unwrap()[0].id;
     store.set_face_person(only, Some(ann), false).await.unwrap();
-    let extra = store.replace_faces(ids[1], &[face(0.0, 0.5), face(400.0, 0.5)]).await.unwrap();
-    store.set_face_person(extra[0], Some(ann), true).await.unwrap();
-    store.set_face_person(extra[1], Some(bo), false).await.unwrap();
+    let extra = store
+        .replace_faces(ids[1], &[face(0.0, 0.5), face(400.0, 0.5)])
+        .await
+        .unwrap();
+    store
+        .set_face_person(extra[0], Some(ann), true)
+        .await
+        .unwrap();
+    store
+        .set_face_person(extra[1], Some(bo), false)
+        .await
+        .unwrap();
     let moved = store.merge_persons(bo, ann).await.unwrap();
     assert_eq!(moved, 0, "Bo's only face was in a photo Ann is in");
     assert_eq!(store.face(extra[1]).await.unwrap().person_id, None);
