@@ -517,11 +517,11 @@ impl Asset {
     }
     #[getter]
     fn width(&self) -> Option<i64> {
-        self.inner.width
+        self.inner.displayed_size().0
     }
     #[getter]
     fn height(&self) -> Option<i64> {
-        self.inner.height
+        self.inner.displayed_size().1
     }
     #[getter]
     fn sha256(&self) -> Option<&str> {
@@ -635,8 +635,8 @@ impl Asset {
             "Asset(id={}, filename={:?}, {}x{}, {})",
             self.inner.id,
             self.inner.filename,
-            self.inner.width.unwrap_or(0),
-            self.inner.height.unwrap_or(0),
+            self.inner.displayed_size().0.unwrap_or(0),
+            self.inner.displayed_size().1.unwrap_or(0),
             self.inner.mime
         )
     }

@@ -219,9 +219,18 @@ impl AccelState {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .is_some_and(|at| at.elapsed() < RETRY_AFTER);
+        // `auto` reports the device it would use, or the CPU when this
+        // machine has none.
+        let device = self.device_types().first().copied();
+        let accel = match (self.configured, device) {
+            (Accel::Auto, Some(ffi::AVHWDeviceType::AV_HWDEVICE_TYPE_CUDA)) => "CUDA",
+            (Accel::Auto, Some(_)) => "VAAPI",
+            (Accel::Auto, None) => "CPU",
+            (other, _) => accel_name(other),
+        };
         GpuUsage {
-            enabled: self.configured != Accel::Cpu && !auto_disabled,
-            accel: accel_name(self.configured).to_string(),
+            enabled: device.is_some() && !auto_disabled,
+            accel: accel.to_string(),
             jobs_gpu: self.jobs_gpu.load(Ordering::Relaxed),
             jobs_cpu: self.jobs_cpu.load(Ordering::Relaxed),
             consecutive_failures: self.consecutive_failures.load(Ordering::Relaxed),

@@ -307,6 +307,21 @@ fn video_frames_fall_back_from_an_absent_gpu() {
 }
 
 #[test]
+fn auto_acceleration_reports_what_it_would_use() {
+    let auto = accel::AccelState::new(crate::config::Accel::Auto);
+    let u = auto.usage();
+    let (nvidia, intel, _) = accel::device_counts();
+    if nvidia == 0 && intel == 0 && !std::path::Path::new("/dev/dri/renderD128").exists() {
+        // No device here: auto is the CPU, and says so.
+        assert_eq!((u.accel.as_str(), u.enabled), ("CPU", false), "{u:?}");
+    } else {
+        assert!(u.enabled && u.accel != "Auto", "{u:?}");
+    }
+    let cpu = cpu().usage();
+    assert_eq!((cpu.accel.as_str(), cpu.enabled), ("CPU", false));
+}
+
+#[test]
 fn video_probe_and_frames() {
     let dir = tempfile::tempdir().unwrap();
     let mp4 = dir.path().join("clip.mp4");

@@ -218,6 +218,18 @@ impl Asset {
 
 /// The JSON shape of an asset, shared by every binding: the fields of the
 /// API document first, extras after.
+impl Asset {
+    /// Width and height as shown: EXIF orientation (already in `width`
+    /// and `height`) and then the user's rotation applied.
+    pub fn displayed_size(&self) -> (Option<i64>, Option<i64>) {
+        if self.rotation.rem_euclid(180) == 90 {
+            (self.height, self.width)
+        } else {
+            (self.width, self.height)
+        }
+    }
+}
+
 impl Serialize for Asset {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
@@ -230,8 +242,9 @@ impl Serialize for Asset {
         m.serialize_field("mtime", &self.mtime_ns.div_euclid(1_000_000_000))?;
         m.serialize_field("ctime", &self.ctime_ns.div_euclid(1_000_000_000))?;
         m.serialize_field("sha256", &self.sha256)?;
-        m.serialize_field("width", &self.width)?;
-        m.serialize_field("height", &self.height)?;
+        let (width, height) = self.displayed_size();
+        m.serialize_field("width", &width)?;
+        m.serialize_field("height", &height)?;
         m.serialize_field("camera_make", &self.camera_make)?;
         m.serialize_field("camera_model", &self.camera_model)?;
         m.serialize_field("date_taken", &self.date_taken_iso())?;
