@@ -3,7 +3,33 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// A pause in the work longer than this is idle time: rates leave it out.
+const IDLE_GAP: Duration = Duration::from_secs(10);
+
+/// When the pipeline was working, for rates that idle hours do not dilute.
+#[derive(Debug, Default, Clone, Copy)]
+struct Activity {
+    /// The last file read or row committed.
+    last: Option<Instant>,
+    /// Working time so far: the gaps between events, idle gaps left out.
+    active: Duration,
+    /// Working time up to the last commit.
+    active_at_last_commit: Option<Duration>,
+}
+
+impl Activity {
+    fn event(&mut self, now: Instant) {
+        if let Some(last) = self.last {
+            let gap = now.saturating_duration_since(last);
+            if gap <= IDLE_GAP {
+                self.active += gap;
+            }
+        }
+        self.last = Some(now);
+    }
+}
 
 /// Counters shared by the pipeline stages.
 #[derive(Debug)]
@@ -38,8 +64,8 @@ pub struct Counters {
     pub files_removed: AtomicU64,
     /// When these counters (re)started.
     since: Mutex<Instant>,
-    /// When the last row was committed.
-    last_commit: Mutex<Option<Instant>>,
+    /// When the pipeline was working.
+    activity: Mutex<Activity>,
 }
 
 impl Default for Counters {
@@ -60,7 +86,7 @@ impl Default for Counters {
             db_failures: AtomicU64::new(0),
             files_removed: AtomicU64::new(0),
             since: Mutex::new(Instant::now()),
-            last_commit: Mutex::new(None),
+            activity: Mutex::new(Activity::default()),
         }
     }
 }
@@ -98,7 +124,10 @@ pub struct CountersSnapshot {
     pub files_removed: u64,
     /// Seconds since the counters started.
     pub elapsed_seconds: f64,
-    /// Seconds from the start to the last commit (for rates of finished work).
+    /// Seconds of work (reading, hashing, committing; idle gaps over
+    /// 10 s left out).
+    pub active_seconds: f64,
+    /// Seconds of work up to the last commit (for rates of finished work).
     pub last_completed_elapsed_seconds: Option<f64>,
 }
 
@@ -108,16 +137,26 @@ impl Counters {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// Note that a file was just read and hashed.
+    pub fn worked_now(&self) {
+        self.activity
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .event(Instant::now());
+    }
+
     /// Note that rows were just committed.
     pub fn committed_now(&self) {
-        *self.last_commit.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+        let mut a = self.activity.lock().unwrap_or_else(|e| e.into_inner());
+        a.event(Instant::now());
+        a.active_at_last_commit = Some(a.active);
     }
 
     /// Copy the counters.
     pub fn snapshot(&self) -> CountersSnapshot {
         let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let since = *self.since.lock().unwrap_or_else(|e| e.into_inner());
-        let last = *self.last_commit.lock().unwrap_or_else(|e| e.into_inner());
+        let activity = *self.activity.lock().unwrap_or_else(|e| e.into_inner());
         CountersSnapshot {
             files_discovered: g(&self.files_discovered),
             files_unchanged: g(&self.files_unchanged),
@@ -134,9 +173,8 @@ impl Counters {
             db_failures: g(&self.db_failures),
             files_removed: g(&self.files_removed),
             elapsed_seconds: since.elapsed().as_secs_f64(),
-            last_completed_elapsed_seconds: last
-                .filter(|l| *l >= since)
-                .map(|l| (l - since).as_secs_f64()),
+            active_seconds: activity.active.as_secs_f64(),
+            last_completed_elapsed_seconds: activity.active_at_last_commit.map(|d| d.as_secs_f64()),
         }
     }
 
@@ -161,7 +199,7 @@ impl Counters {
             c.store(0, Ordering::Relaxed);
         }
         *self.since.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
-        *self.last_commit.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.activity.lock().unwrap_or_else(|e| e.into_inner()) = Activity::default();
     }
 }
 
@@ -197,9 +235,9 @@ pub struct Processed {
     pub files_total: u64,
     /// Bytes read and hashed.
     pub bytes_total: u64,
-    /// Files per second since the counters started.
+    /// Files per second of work (idle time left out).
     pub files_per_sec: f64,
-    /// Bytes per second since the counters started.
+    /// Bytes per second of work.
     pub bytes_per_sec: f64,
     /// MB (10^6 bytes) per second.
     pub mb_per_sec: f64,
@@ -212,18 +250,18 @@ pub struct Processing {
     pub files_committed: u64,
     /// Bytes of the committed files.
     pub bytes_total: u64,
-    /// Committed files per second, from the start to the last commit.
+    /// Committed files per second of work, up to the last commit.
     pub rate_files_per_sec: f64,
     /// Committed MB per second, same span.
     pub throughput_mb_per_sec: f64,
-    /// Seconds from the start to the last commit.
+    /// Seconds of work up to the last commit.
     pub last_completed_elapsed_seconds: f64,
 }
 
 /// The running scans.
 #[derive(Debug, Clone, serde::Serialize, PartialEq)]
 pub struct ScanFigures {
-    /// Files processed (committed) by the running scans.
+    /// Files read, hashed and described by the running scans.
     pub files_processed: u64,
     /// Files per second since the oldest running scan started.
     pub files_per_sec: f64,
@@ -278,9 +316,9 @@ impl StatsReport {
             processed: Processed {
                 files_total: c.files_hashed,
                 bytes_total: c.bytes_hashed,
-                files_per_sec: rate(c.files_hashed, c.elapsed_seconds),
-                bytes_per_sec: rate(c.bytes_hashed, c.elapsed_seconds),
-                mb_per_sec: rate(c.bytes_hashed, c.elapsed_seconds) / 1e6,
+                files_per_sec: rate(c.files_hashed, c.active_seconds),
+                bytes_per_sec: rate(c.bytes_hashed, c.active_seconds),
+                mb_per_sec: rate(c.bytes_hashed, c.active_seconds) / 1e6,
             },
             processing: Processing {
                 files_committed: c.files_committed,
@@ -292,8 +330,8 @@ impl StatsReport {
             scan_running: scan.is_some(),
             processing_active,
             current_scan: scan.as_ref().map(|s| ScanFigures {
-                files_processed: s.files_processed,
-                files_per_sec: rate(s.files_processed, s.elapsed_seconds),
+                files_processed: s.files_read,
+                files_per_sec: rate(s.files_read, s.elapsed_seconds),
                 elapsed_seconds: s.elapsed_seconds,
                 photos_processed: s.photos_processed,
                 videos_processed: s.videos_processed,
@@ -473,5 +511,25 @@ pub fn rate_status(files_per_sec: f64) -> &'static str {
         r if r >= 8.4 => "good",
         r if r >= 2.1 => "fair",
         _ => "slow",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_time_does_not_dilute_rates() {
+        let t0 = Instant::now();
+        let mut a = Activity::default();
+        // A burst of ten events a second apart, an hour of nothing, another
+        // burst: 18 s of work, not an hour.
+        for i in 0..10 {
+            a.event(t0 + Duration::from_secs(i));
+        }
+        for i in 0..10 {
+            a.event(t0 + Duration::from_secs(3600 + i));
+        }
+        assert_eq!(a.active, Duration::from_secs(18));
     }
 }

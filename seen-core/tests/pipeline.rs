@@ -750,7 +750,10 @@ async fn rotation_lives_in_the_database(env: Env) {
     assert_eq!(webp_size(&env.lib.preview(a.id).await.unwrap()), (400, 800));
     // Width and height are as shown.
     let json = serde_json::to_value(env.lib.asset(a.id).await.unwrap()).unwrap();
-    assert_eq!((&json["width"], &json["height"]), (&serde_json::json!(400), &serde_json::json!(800)));
+    assert_eq!(
+        (&json["width"], &json["height"]),
+        (&serde_json::json!(400), &serde_json::json!(800))
+    );
     assert!(matches!(
         env.lib.set_rotation(a.id, 45).await,
         Err(seen_core::Error::InvalidInput(_))

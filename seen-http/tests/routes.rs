@@ -409,8 +409,33 @@ async fn routes_work(s: Server, photos: String) {
     );
     assert!(diag["gpu_config"]["device_counts"]["cuda"].is_u64());
 
+    // Rates come from working time, not from time since start-up.
+    let busy = st["processing"]["last_completed_elapsed_seconds"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        busy > 0.0 && busy <= st["uptime_seconds"].as_f64().unwrap() + 1.0,
+        "{st}"
+    );
+    assert!(
+        st["processing"]["rate_files_per_sec"].as_f64().unwrap() > 0.0,
+        "{st}"
+    );
+
     let r = c.post(s.url("/stats/reset")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    let st: Value = c
+        .get(s.url("/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(st["processing"]["files_committed"], 0, "{st}");
+    assert_eq!(st["processed"]["files_total"], 0, "{st}");
+    assert_eq!(st["processing"]["rate_files_per_sec"], 0.0, "{st}");
+    assert_eq!(st["db"]["assets"], 3, "the index is not statistics");
 
     // Index-only delete: gone from the index, file still there, not re-added.
     let r = c

@@ -158,7 +158,9 @@ struct PathState {
 /// Live figures of the running scans, for /stats.
 #[derive(Debug, Clone, Default, serde::Serialize, PartialEq)]
 pub struct CurrentScan {
-    /// Files processed by running scans.
+    /// Files read and hashed by running scans.
+    pub files_read: u64,
+    /// Files committed by running scans.
     pub files_processed: u64,
     /// Files found needing work by running scans.
     pub files_found: u64,
@@ -490,6 +492,7 @@ impl Pipeline {
                 .sum()
         };
         Some(CurrentScan {
+            files_read: load(|t| &t.files_read),
             files_processed: load(|t| &t.files_processed),
             files_found: load(|t| &t.files_found),
             photos_processed: load(|t| &t.photos),

@@ -427,6 +427,7 @@ pub(crate) fn ingest(shared: &Shared, job: &FileJob) -> Option<Ingested> {
     if PANIC_ON.lock().unwrap().as_deref() == Some(job.path.as_str()) {
         panic!("injected by a test");
     }
+    shared.counters.worked_now();
     let path = Path::new(&job.path);
     let read = match read_and_hash(path, job.media.kind == AssetKind::Image) {
         Ok(r) => r,
@@ -447,6 +448,8 @@ pub(crate) fn ingest(shared: &Shared, job: &FileJob) -> Option<Ingested> {
         len,
     } = read;
     Counters::add(&shared.counters.files_hashed, 1);
+    Counters::add(&job.tracker.files_read, 1);
+    shared.counters.worked_now();
     Counters::add(&shared.counters.bytes_hashed, len);
 
     let mut a = job.base_asset();

@@ -15,6 +15,8 @@ pub(crate) struct Tracker {
     idle: Notify,
     /// When the scan started.
     pub(crate) started: Instant,
+    /// Files read and hashed by this scan.
+    pub(crate) files_read: AtomicU64,
     /// Files committed by this scan.
     pub(crate) files_processed: AtomicU64,
     /// Photos committed by this scan.
@@ -32,6 +34,7 @@ impl Tracker {
             cancelled: AtomicBool::new(false),
             idle: Notify::new(),
             started: Instant::now(),
+            files_read: AtomicU64::new(0),
             files_processed: AtomicU64::new(0),
             photos: AtomicU64::new(0),
             videos: AtomicU64::new(0),
