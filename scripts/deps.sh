@@ -33,7 +33,7 @@ seen_python_env() {
   if [ ! -x "$SEEN_VENV/bin/python" ]; then
     python3 -m venv "$SEEN_VENV"
   fi
-  "$SEEN_VENV/bin/pip" install -q --disable-pip-version-check "maturin>=1.16,<2" pytest pillow tqdm
+  "$SEEN_VENV/bin/pip" install -q --disable-pip-version-check "maturin>=1.16,<2" pytest pillow tqdm nbclient nbformat ipykernel
   # One interpreter for cargo and maturin, so neither rebuilds PyO3 for the other.
   export PYO3_PYTHON="$SEEN_VENV/bin/python"
   export SEEN_VENV

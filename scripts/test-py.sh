@@ -11,6 +11,10 @@ VENV=$SEEN_VENV
 WHEELS=$(mktemp -d /tmp/seen-wheels.XXXXXX)
 trap 'rm -rf "$WHEELS"' EXIT
 "$VENV/bin/maturin" build --quiet -m seen-py/Cargo.toml --profile dev --compatibility linux --auditwheel skip -i "$VENV/bin/python" --out "$WHEELS"
+case "$(basename "$WHEELS"/seen-*.whl)" in
+  *-abi3-*) ;;
+  *) echo "the seen wheel is not abi3: $(ls "$WHEELS")" >&2; exit 1 ;;
+esac
 "$VENV/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps "$WHEELS"/seen-*.whl
 # Run from the tests folder so `import seen` finds the wheel, not the sources.
 cd seen-py/tests

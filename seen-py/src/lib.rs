@@ -113,6 +113,32 @@ impl Engine {
     {
         py.detach(|| self.runtime.block_on(fut)).map_err(py_err)
     }
+
+    /// Run a long call in the background and wait for it with the GIL
+    /// released, checking for Ctrl-C between short slices:
+    /// KeyboardInterrupt stops the wait, while the call finishes on its own.
+    fn run_interruptible<T: Send + 'static, F>(&self, py: Python<'_>, fut: F) -> PyResult<T>
+    where
+        F: std::future::Future<Output = seen_core::Result<T>> + Send + 'static,
+    {
+        let mut task = self.runtime.spawn(fut);
+        loop {
+            let slice = Duration::from_millis(100);
+            let done = py.detach(|| {
+                self.runtime
+                    .block_on(async { tokio::time::timeout(slice, &mut task).await })
+            });
+            match done {
+                Ok(Ok(result)) => return result.map_err(py_err),
+                Ok(Err(e)) => {
+                    return Err(InternalError::new_err(format!(
+                        "background task failed: {e}"
+                    )));
+                }
+                Err(_) => py.check_signals()?,
+            }
+        }
+    }
 }
 
 fn json_to_py<'py>(py: Python<'py>, value: &impl serde::Serialize) -> PyResult<Bound<'py, PyAny>> {
@@ -291,6 +317,15 @@ impl Library {
             match v {
                 None => Ok(None),
                 Some(v) if v.hasattr("timestamp")? => {
+                    // A naive datetime means UTC, as `date_taken` is.
+                    let v = if v.getattr("tzinfo")?.is_none() {
+                        let utc = py.import("datetime")?.getattr("timezone")?.getattr("utc")?;
+                        let kw = pyo3::types::PyDict::new(py);
+                        kw.set_item("tzinfo", utc)?;
+                        v.call_method("replace", (), Some(&kw))?
+                    } else {
+                        v
+                    };
                     Ok(Some(v.call_method0("timestamp")?.extract::<f64>()? as i64))
                 }
                 Some(v) => Ok(Some(v.extract::<i64>()?)),
@@ -379,14 +414,28 @@ impl Library {
         min_samples: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let e = self.engine()?;
-        let o = e.run(py, e.library.faces_cluster(epsilon, min_samples))?;
+        let lib = e.library.clone();
+        let o = e.run_interruptible(
+            py,
+            async move { lib.faces_cluster(epsilon, min_samples).await },
+        )?;
         json_to_py(py, &o)
     }
 
     /// Re-cluster every face not assigned by hand; returns `(persons, faces)`.
     fn faces_recluster(&self, py: Python<'_>) -> PyResult<(usize, usize)> {
         let e = self.engine()?;
-        e.run(py, e.library.faces_recluster())
+        let lib = e.library.clone();
+        e.run_interruptible(py, async move { lib.faces_recluster().await })
+    }
+
+    /// Merge persons whose faces are closer than `threshold` (cosine
+    /// distance, 0..1); returns `(persons merged, faces moved, persons left)`.
+    #[pyo3(signature = (threshold=0.5))]
+    fn faces_smart_merge(&self, py: Python<'_>, threshold: f64) -> PyResult<(usize, i64, usize)> {
+        let e = self.engine()?;
+        let lib = e.library.clone();
+        e.run_interruptible(py, async move { lib.faces_smart_merge(threshold).await })
     }
 
     /// Everyone found in the library.

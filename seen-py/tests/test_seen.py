@@ -13,6 +13,14 @@ import seen
 from conftest import jpeg
 
 
+def test_the_installed_wheel_carries_types():
+    from importlib import resources
+    here = Path(seen.__file__).resolve()
+    assert "site-packages" in here.parts, f"testing the sources, not the wheel: {here}"
+    files = {p.name for p in resources.files("seen").iterdir()}
+    assert {"py.typed", "_seen.pyi", "__init__.py"} <= files, files
+
+
 def test_version_and_exceptions():
     assert seen.__version__ and seen.__version__[0].isdigit()
     for name in ["NotFoundError", "InvalidInputError", "ConflictError", "ReadOnlyError",
@@ -41,7 +49,15 @@ def test_scan_assets_search_and_images(photos: Path, data_dir: Path, capsys):
         assert (beach.width, beach.height) == (640, 480)
         assert beach.mime == "image/jpeg" and beach.kind == "image"
         assert len(beach.sha256) == 64
-        assert beach.date_taken is None  # no DateTimeOriginal: never the mtime in disguise
+        # DateTimeOriginal 10:00 at +02:00 is 08:00 UTC, as an aware datetime.
+        assert beach.date_taken == dt.datetime(2023, 1, 5, 8, 0, tzinfo=dt.timezone.utc)
+        assert beach.date_taken.utcoffset() == dt.timedelta(0)
+        assert assets[3].date_taken is None  # no DateTimeOriginal: never the mtime in disguise
+        # Date filters; a naive datetime is UTC, like date_taken.
+        assert [a.filename for a in lib.search("jpg", date_from=dt.datetime(2023, 1, 5, 7))] == ["beach.jpg"]
+        assert lib.search("jpg", date_from=dt.datetime(2023, 1, 5, 9)) == []
+        aware = dt.datetime(2023, 1, 5, 9, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+        assert [a.filename for a in lib.search("jpg", date_from=aware)] == ["beach.jpg"]
         assert beach.mtime.tzinfo is not None and beach.mtime.utcoffset() == dt.timedelta(0)
         assert beach == lib.asset(beach.id) and hash(beach) == beach.id
         assert beach.to_dict()["filename"] == "beach.jpg"
@@ -137,15 +153,12 @@ def test_ctrl_c_stops_the_wait_not_the_scan(tmp_path: Path, data_dir: Path):
             lib.scan(str(big), wait=True)
         timer.cancel()
         # The scan went on in the background and finishes.
-        status = lib.path_status(str(big))
-        handle = None
-        if status["scanning"]:
+        if lib.path_status(str(big))["scanning"]:
             with pytest.raises(seen.ConflictError):
                 lib.scan(str(big), wait=False)
         while lib.path_status(str(big))["scanning"]:
             threading.Event().wait(0.1)
         assert lib.stats()["db"]["assets"] == 40
-        assert handle is None
 
 
 def test_gil_is_released_during_long_calls(photos: Path, data_dir: Path):
@@ -166,6 +179,26 @@ def test_gil_is_released_during_long_calls(photos: Path, data_dir: Path):
         stop.set()
         t.join()
     assert ticks > 3
+
+
+def test_example_notebook_runs(photos: Path, tmp_path: Path, monkeypatch):
+    """examples/python/example.ipynb, executed cell by cell in a real kernel."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = Path(__file__).resolve().parents[2] / "examples" / "python" / "example.ipynb"
+    nb = nbformat.read(notebook, as_version=4)
+    monkeypatch.setenv("SEEN_NOTEBOOK_DATA", str(tmp_path / "nb-data"))
+    monkeypatch.setenv("SEEN_NOTEBOOK_PHOTOS", str(photos))
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    html = [o["data"]["text/html"] for c in nb.cells if c.cell_type == "code"
+            for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
+    # The asset grid and the search hits render as thumbnails.
+    assert any(h.count("<img") == 4 for h in html), html
+    assert any("beach.jpg" in h and h.count("<img") == 1 for h in html), html
+    images = [o for c in nb.cells if c.cell_type == "code"
+              for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert images, "the preview cell shows a picture"
 
 
 def test_example_script_runs(photos: Path, tmp_path: Path):
@@ -201,8 +234,10 @@ def test_faces_and_persons(tmp_path: Path, data_dir: Path):
         done = lib.faces.detect(wait=True, progress=True)
         assert done["counts"]["faces_total"] == 29
         assert done["models_loaded"]["scrfd"] is True
+        # Detection clustered the new faces when it ended: nothing is left.
+        assert done["counts"]["persons_total"] >= 1
         result = lib.faces.cluster()
-        assert result["persons_created"] >= 1
+        assert result == {"persons_created": 0, "faces_assigned": 0}
         people = lib.persons()
         assert isinstance(people, seen.PersonList)
         yao_asset = lib.search("yaoming.jpg")[0]
@@ -218,5 +253,13 @@ def test_faces_and_persons(tmp_path: Path, data_dir: Path):
         assert lib.person(yao.id).name == "Yao Ming"
         with pytest.raises(seen.InvalidInputError):
             lib.merge_persons(yao.id, yao.id)
+        with pytest.raises(seen.InvalidInputError):
+            lib.faces.smart_merge(2.0)
+        if len(lib.persons()) < 2:
+            with pytest.raises(seen.InvalidInputError, match="two persons"):
+                lib.faces.smart_merge(0.0001)
+        else:
+            merged, moved, left = lib.faces.smart_merge(0.0001)
+            assert (merged, moved) == (0, 0) and left == len(lib.persons())
         with pytest.raises(seen.NotFoundError):
             lib.person(999999)

@@ -138,6 +138,11 @@ class Faces:
         """Re-cluster every face not assigned by hand: (persons, faces)."""
         return self._lib.faces_recluster()
 
+    def smart_merge(self, threshold: float = 0.5) -> tuple[int, int, int]:
+        """Merge persons whose faces are closer than `threshold` (cosine
+        distance): (persons merged, faces moved, persons left)."""
+        return self._lib.faces_smart_merge(threshold)
+
 
 class AssetList(list):
     """A list of assets that renders as a grid of thumbnails in Jupyter."""
