@@ -1,10 +1,10 @@
-//! Discovery: a breadth-first walk of a scan path that compares each
-//! directory with the index in one query and queues only new or changed
-//! files (unchanged ones are never opened).
+//! Discovery: a walk of a scan path (walkdir) that compares each directory
+//! with the index in one query and queues only new or changed files
+//! (unchanged ones are never opened).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::media::{MediaType, media_type_for_extension};
@@ -82,115 +82,122 @@ impl Found {
     }
 }
 
-/// Walk `root` (runs on a blocking thread). Returns the indexed files that
-/// were not found.
+/// One directory's media files, compared with the index in one query.
+struct DirBatch {
+    dir: String,
+    files: Vec<Found>,
+}
+
+/// Walk `root` (runs on a blocking thread) with walkdir: symlinked
+/// directories are followed, but a directory reached twice (a loop, or two
+/// links to one place) is walked once, real directories before links to
+/// them. Each directory's files come before its subdirectories, so they
+/// are compared with the index in one query per directory. Returns the
+/// indexed files that were not found.
 pub(crate) fn discover(
     shared: &Shared,
     root: &ScanPath,
     tracker: &Arc<Tracker>,
 ) -> crate::Result<Missing> {
-    let rt = shared.runtime.clone();
     let mut missing = Missing::new();
     let mut visited_dirs: HashSet<String> = HashSet::new();
-    let mut seen_inodes: HashSet<(u64, u64)> = HashSet::new();
-    let mut queue: VecDeque<PathBuf> = VecDeque::from([PathBuf::from(&root.path)]);
+    let mut seen_dirs: HashSet<(u64, u64)> = HashSet::new();
     // Files Seen does not index, by extension (for /file-types).
     let mut others: HashMap<String, u64> = HashMap::new();
-
-    while let Some(dir) = queue.pop_front() {
+    let walker = walkdir::WalkDir::new(&root.path)
+        .follow_links(true)
+        .sort_by(|a, b| {
+            let key = |e: &walkdir::DirEntry| (e.file_type().is_dir(), e.path_is_symlink());
+            key(a).cmp(&key(b)).then_with(|| a.file_name().cmp(b.file_name()))
+        })
+        .into_iter()
+        .filter_entry(|e| {
+            if e.depth() > 0 {
+                match e.file_name().to_str() {
+                    None => {
+                        tracing::warn!(path = %e.path().display(), "name is not UTF-8: skipped");
+                        return false;
+                    }
+                    Some(name) if is_hidden(name) => return false,
+                    Some(_) => {}
+                }
+            }
+            if !e.file_type().is_dir() {
+                return true;
+            }
+            match e.metadata() {
+                Ok(m) if seen_dirs.insert((m.dev(), m.ino())) => true,
+                Ok(_) => {
+                    tracing::info!(dir = %e.path().display(), "already walked (symlink loop or second link): skipped");
+                    false
+                }
+                Err(_) => false,
+            }
+        });
+    let mut batch: Option<DirBatch> = None;
+    for entry in walker {
         if tracker.is_cancelled() {
             return Ok(Missing::new());
         }
-        // Follow symlinked directories, but never into a loop.
-        let Ok(dir_meta) = std::fs::metadata(&dir) else {
-            tracing::warn!(dir = %dir.display(), "directory vanished during the scan");
-            continue;
-        };
-        if !seen_inodes.insert((dir_meta.dev(), dir_meta.ino())) {
-            tracing::info!(dir = %dir.display(), "already visited (symlink loop or bind mount): skipped");
-            continue;
-        }
-        let Some(dir_text) = dir.to_str().map(str::to_string) else {
-            tracing::warn!(dir = %dir.display(), "directory name is not UTF-8: skipped");
-            continue;
-        };
-        let entries = match std::fs::read_dir(&dir) {
+        let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                tracing::warn!(dir = %dir_text, "cannot list directory: {e}");
-                Counters::add(&shared.counters.file_errors, 1);
+                // A dangling link, a directory that cannot be listed or
+                // that vanished: logged, and the walk goes on.
+                if e.loop_ancestor().is_none()
+                    && e.io_error()
+                        .is_some_and(|io| io.kind() != std::io::ErrorKind::NotFound)
+                {
+                    tracing::warn!(
+                        "cannot read {}: {e}",
+                        e.path()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_default()
+                    );
+                    Counters::add(&shared.counters.file_errors, 1);
+                }
                 continue;
             }
         };
-        visited_dirs.insert(dir_text.clone());
-        let mut files = Vec::new();
-        let mut subdirs = Vec::new();
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else {
-                tracing::warn!(dir = %dir_text, name = ?entry.file_name(), "file name is not UTF-8: skipped");
-                continue;
-            };
-            if is_hidden(name) {
-                continue;
+        if entry.file_type().is_dir() {
+            if let Some(b) = batch.take() {
+                if !queue_changed(shared, root, tracker, b, &mut missing)? {
+                    return Ok(Missing::new());
+                }
             }
-            let path = entry.path();
-            // metadata() follows symlinks; a dangling link is skipped.
-            let Ok(meta) = std::fs::metadata(&path) else {
+            let Some(dir) = entry.path().to_str() else {
                 continue;
             };
-            if meta.is_dir() {
-                subdirs.push(path);
-            } else if let Some(found) = examine(&path, &meta) {
-                files.push(found);
-            } else if meta.is_file() {
-                let ext = path.extension().and_then(|e| e.to_str()).map_or_else(
+            visited_dirs.insert(dir.to_string());
+            batch = Some(DirBatch {
+                dir: dir.to_string(),
+                files: Vec::new(),
+            });
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else {
+            continue;
+        };
+        if let Some(found) = examine(entry.path(), &meta) {
+            if let Some(b) = batch.as_mut() {
+                b.files.push(found);
+            }
+        } else if meta.is_file() {
+            let ext = entry
+                .path()
+                .extension()
+                .and_then(|e| e.to_str())
+                .map_or_else(
                     || "(none)".to_string(),
                     |e| format!(".{}", e.to_ascii_lowercase()),
                 );
-                *others.entry(ext).or_insert(0) += 1;
-            }
+            *others.entry(ext).or_insert(0) += 1;
         }
-        subdirs.sort();
-        queue.extend(subdirs);
-        files.sort_by(|a, b| a.path.cmp(&b.path));
-
-        let compared = rt.block_on(async {
-            let known = shared.store.stats_in_dir(&dir_text).await?;
-            let excluded = shared.store.excluded_in_dir(&dir_text).await?;
-            Ok::<_, crate::Error>((known, excluded))
-        });
-        let (mut known, excluded) = match compared {
-            Ok(v) => v,
-            Err(e) => {
-                // Without the comparison every file would look new; better to
-                // leave this directory for the next scan.
-                tracing::error!(dir = %dir_text, "cannot compare with the index: {e}");
-                continue;
-            }
-        };
-        for found in files {
-            if excluded.contains(&found.path) {
-                known.remove(&found.path);
-                continue;
-            }
-            let stat = known.remove(&found.path);
-            if found.unchanged(stat.as_ref()) {
-                Counters::add(&shared.counters.files_unchanged, 1);
-                continue;
-            }
-            Counters::add(&shared.counters.files_discovered, 1);
-            Counters::add(&tracker.files_found, 1);
-            tracker.begin();
-            if !shared
-                .sched
-                .push_ingest(found.into_job(root.id, stat, tracker))
-            {
-                return Ok(Missing::new());
-            }
-        }
-        // Indexed here but not on disk any more.
-        missing.extend(known.into_iter().map(|(path, s)| (s.id, path)));
+    }
+    if let Some(b) = batch.take()
+        && !queue_changed(shared, root, tracker, b, &mut missing)?
+    {
+        return Ok(Missing::new());
     }
 
     shared
@@ -200,6 +207,7 @@ pub(crate) fn discover(
         .insert(root.path.clone(), others);
 
     // Directories that held indexed files but were not visited are gone.
+    let rt = &shared.runtime;
     let dirs = rt.block_on(shared.store.dirnames_of_scan_path(root.id))?;
     for d in dirs.into_iter().filter(|d| !visited_dirs.contains(d)) {
         if tracker.is_cancelled() {
@@ -209,4 +217,53 @@ pub(crate) fn discover(
         missing.extend(known.into_iter().map(|(path, s)| (s.id, path)));
     }
     Ok(missing)
+}
+
+/// Compare one directory's files with the index (one query) and queue the
+/// new and changed ones; indexed files not found go to `missing`. Returns
+/// `false` when the scan was cancelled while queueing.
+fn queue_changed(
+    shared: &Shared,
+    root: &ScanPath,
+    tracker: &Arc<Tracker>,
+    batch: DirBatch,
+    missing: &mut Missing,
+) -> crate::Result<bool> {
+    let compared = shared.runtime.block_on(async {
+        let known = shared.store.stats_in_dir(&batch.dir).await?;
+        let excluded = shared.store.excluded_in_dir(&batch.dir).await?;
+        Ok::<_, crate::Error>((known, excluded))
+    });
+    let (mut known, excluded) = match compared {
+        Ok(v) => v,
+        Err(e) => {
+            // Without the comparison every file would look new; better to
+            // leave this directory for the next scan.
+            tracing::error!(dir = %batch.dir, "cannot compare with the index: {e}");
+            return Ok(true);
+        }
+    };
+    for found in batch.files {
+        if excluded.contains(&found.path) {
+            known.remove(&found.path);
+            continue;
+        }
+        let stat = known.remove(&found.path);
+        if found.unchanged(stat.as_ref()) {
+            Counters::add(&shared.counters.files_unchanged, 1);
+            continue;
+        }
+        Counters::add(&shared.counters.files_discovered, 1);
+        Counters::add(&tracker.files_found, 1);
+        tracker.begin();
+        if !shared
+            .sched
+            .push_ingest(found.into_job(root.id, stat, tracker))
+        {
+            return Ok(false);
+        }
+    }
+    // Indexed here but not on disk any more.
+    missing.extend(known.into_iter().map(|(path, s)| (s.id, path)));
+    Ok(true)
 }
