@@ -41,18 +41,18 @@ pub(crate) fn remove_original(path: &Path) -> std::result::Result<bool, (bool, S
     match std::fs::remove_file(path) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => {
-            let read_only = matches!(
-                e.raw_os_error(),
-                Some(libc::EROFS | libc::EACCES | libc::EPERM)
-            );
-            let message = match e.raw_os_error() {
-                Some(libc::EROFS) => "File is on a read-only filesystem".to_string(),
-                Some(libc::EACCES | libc::EPERM) => format!("File cannot be removed: {e}"),
-                _ => format!("cannot remove the file: {e}"),
-            };
-            Err((read_only, message))
-        }
+        Err(e) => Err(removal_failure(&e)),
+    }
+}
+
+/// Why removing a file failed: `(read_only, message)`. A read-only
+/// filesystem (EROFS) and a refusal by permissions (EACCES, EPERM) are all
+/// "read-only" to the user: the file cannot be removed from here.
+fn removal_failure(e: &std::io::Error) -> (bool, String) {
+    match e.raw_os_error() {
+        Some(libc::EROFS) => (true, "File is on a read-only filesystem".to_string()),
+        Some(libc::EACCES | libc::EPERM) => (true, format!("File cannot be removed: {e}")),
+        _ => (false, format!("cannot remove the file: {e}")),
     }
 }
 
@@ -115,4 +115,38 @@ pub fn browse(path: &str) -> Result<Browse> {
         path: path.to_string(),
         entries,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_only_failures_are_told_apart() {
+        let os = std::io::Error::from_raw_os_error;
+        let (ro, msg) = removal_failure(&os(libc::EROFS));
+        assert!(ro && msg.contains("read-only filesystem"), "{msg}");
+        for errno in [libc::EACCES, libc::EPERM] {
+            let (ro, msg) = removal_failure(&os(errno));
+            assert!(ro && msg.contains("cannot be removed"), "{msg}");
+        }
+        let (ro, _) = removal_failure(&os(libc::EIO));
+        assert!(!ro, "an I/O error is not a read-only file");
+    }
+
+    #[test]
+    fn a_read_only_file_is_reported_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("keep.jpg");
+        std::fs::write(&f, b"x").unwrap();
+        let mut p = std::fs::metadata(&f).unwrap().permissions();
+        p.set_readonly(true);
+        std::fs::set_permissions(&f, p).unwrap();
+        assert_eq!(
+            remove_original(&f),
+            Err((true, "File is read-only".to_string()))
+        );
+        assert!(f.exists());
+        assert_eq!(remove_original(&dir.path().join("gone.jpg")), Ok(false));
+    }
 }

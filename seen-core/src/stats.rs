@@ -62,6 +62,8 @@ pub struct Counters {
     pub db_failures: AtomicU64,
     /// Assets removed because their files were gone.
     pub files_removed: AtomicU64,
+    /// Transcodes run (video to MP4, audio to MP3/M4A).
+    pub transcodes: AtomicU64,
     /// When these counters (re)started.
     since: Mutex<Instant>,
     /// When the pipeline was working.
@@ -85,6 +87,7 @@ impl Default for Counters {
             file_errors: AtomicU64::new(0),
             db_failures: AtomicU64::new(0),
             files_removed: AtomicU64::new(0),
+            transcodes: AtomicU64::new(0),
             since: Mutex::new(Instant::now()),
             activity: Mutex::new(Activity::default()),
         }
@@ -122,6 +125,8 @@ pub struct CountersSnapshot {
     pub db_failures: u64,
     /// See [`Counters::files_removed`].
     pub files_removed: u64,
+    /// See [`Counters::transcodes`].
+    pub transcodes: u64,
     /// Seconds since the counters started.
     pub elapsed_seconds: f64,
     /// Seconds of work (reading, hashing, committing; idle gaps over
@@ -172,6 +177,7 @@ impl Counters {
             file_errors: g(&self.file_errors),
             db_failures: g(&self.db_failures),
             files_removed: g(&self.files_removed),
+            transcodes: g(&self.transcodes),
             elapsed_seconds: since.elapsed().as_secs_f64(),
             active_seconds: activity.active.as_secs_f64(),
             last_completed_elapsed_seconds: activity.active_at_last_commit.map(|d| d.as_secs_f64()),
@@ -195,6 +201,7 @@ impl Counters {
             &self.file_errors,
             &self.db_failures,
             &self.files_removed,
+            &self.transcodes,
         ] {
             c.store(0, Ordering::Relaxed);
         }

@@ -253,6 +253,9 @@ async fn scenario(s: Server, photos: String) {
     // concurrent requests, and then served with ranges like any file.
     let (avi, _) = id_of(&c, &s, "old.avi").await;
     let url = s.url(&format!("/asset/{avi}/video"));
+    let before = get_json(&c, s.url("/stats")).await["counters"]["transcodes"]
+        .as_u64()
+        .unwrap();
     let (a, b, d) = tokio::join!(c.get(&url).send(), c.get(&url).send(), c.get(&url).send());
     let mut bodies = Vec::new();
     for r in [a, b, d] {
@@ -262,6 +265,12 @@ async fn scenario(s: Server, photos: String) {
         bodies.push(r.bytes().await.unwrap());
     }
     assert!(bodies.iter().all(|x| x == &bodies[0]));
+    let st = get_json(&c, s.url("/stats")).await;
+    assert_eq!(
+        st["counters"]["transcodes"].as_u64().unwrap() - before,
+        1,
+        "three requests, one transcode: {st}"
+    );
     let got = tmp.path().join("got.mp4");
     std::fs::write(&got, &bodies[0]).unwrap();
     let m = seen_core::media::video::probe(&got).unwrap();

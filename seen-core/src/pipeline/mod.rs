@@ -198,11 +198,17 @@ pub(crate) enum Transcode {
     M4a,
 }
 
+/// A failed transcode is not tried again for this long.
+const TRANSCODE_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// The ingestion engine of one library.
 pub(crate) struct Pipeline {
     shared: Arc<Shared>,
     /// One lock per transcode target, so concurrent requests share one run.
     transcodes: Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
+    /// Transcodes that failed lately, so a request does not redo the
+    /// failing work every time: (when, why).
+    failed_transcodes: Mutex<HashMap<PathBuf, (std::time::Instant, String)>>,
     paths: Mutex<HashMap<String, PathState>>,
     watcher: watch::Watcher,
     workers: Mutex<Vec<std::thread::JoinHandle<()>>>,
@@ -240,6 +246,7 @@ impl Pipeline {
             shared: shared.clone(),
             paths: Mutex::new(HashMap::new()),
             transcodes: Mutex::new(HashMap::new()),
+            failed_transcodes: Mutex::new(HashMap::new()),
             watcher: watch::Watcher::new(shared.clone(), weak.clone()),
             workers: Mutex::new(workers),
             discovering: std::sync::atomic::AtomicUsize::new(0),
@@ -638,10 +645,19 @@ impl Pipeline {
         if tokio::fs::try_exists(&target).await.unwrap_or(false) {
             return Ok(target);
         }
+        if let Some((at, why)) = self
+            .failed_transcodes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&target)
+            && at.elapsed() < TRANSCODE_RETRY_AFTER
+        {
+            return Err(Error::Media(format!("transcoding failed earlier: {why}")));
+        }
         let source = PathBuf::from(&asset.path);
         let out = target.clone();
         tracing::info!(path = %asset.path, ?kind, "transcoding");
-        tokio::task::spawn_blocking(move || -> Result<()> {
+        let result = tokio::task::spawn_blocking(move || -> Result<()> {
             let dir = out
                 .parent()
                 .expect("derived files live in a shard directory");
@@ -666,12 +682,24 @@ impl Pipeline {
             tmp.persist(&out).map_err(|e| Error::io_at(&out, e.error))?;
             Ok(())
         })
-        .await??;
+        .await
+        .map_err(Error::from)
+        .and_then(|r| r);
+        Counters::add(&self.shared.counters.transcodes, 1);
+        // Whatever happened, the lock entry goes (later callers find the
+        // file, or the remembered failure).
         self.transcodes
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&target);
-        Ok(target)
+        if let Err(e) = &result {
+            tracing::warn!(path = %asset.path, "transcoding failed: {e}");
+            self.failed_transcodes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(target.clone(), (std::time::Instant::now(), e.to_string()));
+        }
+        result.map(|()| target)
     }
 
     /// Queue new derived images for `asset` (after a rotation change).
