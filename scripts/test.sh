@@ -48,6 +48,13 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 log "cargo test"
 cargo test --workspace --locked 2>&1 | tee "$PG_DIR/cargo-test.log"
 
+log "Rust: the example scenario through seen-core"
+mkdir -p "$PG_DIR/example/photos"
+ffmpeg -v error -f lavfi -i testsrc2=size=640x480 -frames:v 1 "$PG_DIR/example/photos/beach.jpg"
+cargo run -q --locked -p seen-core --example scan -- \
+  "$PG_DIR/example/data" "$PG_DIR/example/photos" beach "$PG_DIR/example/thumb.webp"
+test -s "$PG_DIR/example/thumb.webp"
+
 log "C: libseen header, example and checks under valgrind"
 ./scripts/test-c.sh 2>&1 | tee "$PG_DIR/c-test.log"
 

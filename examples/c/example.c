@@ -44,12 +44,14 @@ int main(int argc, char **argv) {
     size_t len = 0;
     if (seen_thumbnail(lib, id, &webp, &len) != SEEN_OK) fail("thumbnail");
     FILE *out = fopen(argv[4], "wb");
-    if (out == NULL || fwrite(webp, 1, len, out) != len) {
+    int written = out != NULL && fwrite(webp, 1, len, out) == len;
+    if (out != NULL && fclose(out) != 0) written = 0;
+    seen_free_bytes(webp, len);
+    if (!written) {
         fprintf(stderr, "cannot write %s\n", argv[4]);
+        seen_close(lib);
         return 1;
     }
-    fclose(out);
-    seen_free_bytes(webp, len);
     printf("thumbnail of asset %lld: %zu bytes in %s\n", id, len, argv[4]);
     seen_close(lib);
     return 0;

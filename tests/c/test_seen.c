@@ -1,5 +1,5 @@
 /* Checks every libseen function and its error paths; run under valgrind
- * memcheck by scripts/test.sh. Usage: test_seen DATA_DIR PHOTOS_DIR */
+ * memcheck by scripts/test-c.sh. Usage: test_seen DATA_DIR PHOTOS_DIR */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +40,11 @@ struct thread_arg {
 static void *reader(void *p) {
     struct thread_arg *a = (struct thread_arg *)p;
     a->ok = 1;
+    /* The last error is per thread: a new thread starts clean, and its own
+     * failure is what it reads back (the main thread's stays its own). */
+    if (seen_last_error() != NULL || seen_last_error_code() != SEEN_OK) a->ok = 0;
+    if (seen_asset_json(a->lib, 424242) != NULL) a->ok = 0;
+    if (seen_last_error_code() != SEEN_ERR_NOT_FOUND) a->ok = 0;
     for (int i = 0; i < 20; i++) {
         char *s = seen_assets_json(a->lib, 0, 10);
         if (s == NULL || s[0] != '[') a->ok = 0;
@@ -61,6 +66,8 @@ int main(int argc, char **argv) {
 
     /* Version and empty error state. */
     CHECK(strlen(seen_version()) > 0);
+    CHECK(seen_last_error() == NULL);
+    CHECK(seen_last_error_code() == SEEN_OK);
 
     /* NULL arguments are errors, never crashes. */
     CHECK(seen_open(NULL, NULL) == NULL);
@@ -98,12 +105,16 @@ int main(int argc, char **argv) {
     if (lib == NULL) return 1;
 
     CHECK(seen_add_path(lib, NULL) == SEEN_ERR_NULL_ARGUMENT);
+    CHECK(seen_add_path(lib, "/tmp/\xff\xfe") == SEEN_ERR_INVALID_INPUT);
+    CHECK(seen_last_error() != NULL && strstr(seen_last_error(), "UTF-8") != NULL);
     CHECK(seen_add_path(lib, "/no/such/folder") == SEEN_ERR_INVALID_INPUT);
     CHECK(seen_scan(lib, "/not/registered", 1) == SEEN_ERR_NOT_FOUND);
     CHECK(seen_add_path(lib, photos) == SEEN_OK);
     CHECK(seen_scan_progress(lib, photos, on_progress, &progress_calls) == SEEN_OK);
     CHECK(progress_calls >= 1);
     CHECK(seen_scan(lib, photos, 1) == SEEN_OK); /* incremental: nothing to do */
+    CHECK(seen_scan(lib, photos, 0) == SEEN_OK); /* started in the background */
+    CHECK(seen_scan(lib, photos, 1) == SEEN_OK || seen_last_error_code() == SEEN_ERR_CONFLICT);
 
     char *stats = seen_stats_json(lib);
     CHECK(stats != NULL && strstr(stats, "\"assets\":3") != NULL);
@@ -144,6 +155,8 @@ int main(int argc, char **argv) {
     CHECK(seen_thumbnail(lib, id, NULL, &len) == SEEN_ERR_NULL_ARGUMENT);
     CHECK(seen_thumbnail(lib, id, &buf, NULL) == SEEN_ERR_NULL_ARGUMENT);
     CHECK(seen_thumbnail(lib, 987654, &buf, &len) == SEEN_ERR_NOT_FOUND);
+    CHECK(seen_preview(lib, 987654, &buf, &len) == SEEN_ERR_NOT_FOUND);
+    CHECK(seen_preview(lib, id, NULL, &len) == SEEN_ERR_NULL_ARGUMENT);
 
     /* The handle is usable from several threads at once. */
     pthread_t threads[3];
@@ -152,10 +165,12 @@ int main(int argc, char **argv) {
         args[i].lib = lib;
         pthread_create(&threads[i], NULL, reader, &args[i]);
     }
+    seen_asset_json(lib, 987654); /* this thread's last error: NOT_FOUND */
     for (int i = 0; i < 3; i++) {
         pthread_join(threads[i], NULL);
         CHECK(args[i].ok);
     }
+    CHECK(seen_last_error_code() == SEEN_ERR_NOT_FOUND);
 
     char *persons = seen_persons_json(lib);
     CHECK(persons != NULL && strcmp(persons, "[]") == 0);
@@ -165,6 +180,14 @@ int main(int argc, char **argv) {
     seen_free_string(faces);
     CHECK(seen_asset_faces_json(lib, 987654) == NULL);
     CHECK(seen_last_error_code() == SEEN_ERR_NOT_FOUND);
+    /* No face models here (and the test script hides ONNX Runtime): a
+     * clear model error that says what is missing. */
+    CHECK(seen_faces_detect(lib, 1) == SEEN_ERR_MODEL);
+    CHECK(seen_last_error() != NULL && (strstr(seen_last_error(), "ONNX Runtime") != NULL ||
+                                        strstr(seen_last_error(), "face detector") != NULL));
+    char *clustered = seen_faces_cluster_json(lib);
+    CHECK(clustered != NULL && strstr(clustered, "\"persons_created\":0") != NULL);
+    seen_free_string(clustered);
 
     CHECK(seen_pause(lib, photos) == SEEN_OK);
     CHECK(seen_resume(lib, photos) == SEEN_OK);
