@@ -163,7 +163,8 @@ int seen_remove_path(const struct seen_library *lib, const char *path);
 /*
  Scan a registered folder. With `wait` non-zero, return when every stage
  (rows, thumbnails, previews) is done; else return at once.
- SEEN_ERR_CONFLICT when it is already being scanned.
+ SEEN_ERR_CONFLICT when it is already being scanned, SEEN_ERR_CANCELLED
+ when a pause, removal or close stopped it before the end.
 
  # Safety
  As `seen_add_path`.

@@ -261,7 +261,8 @@ pub unsafe extern "C" fn seen_remove_path(lib: *const seen_library, path: *const
 
 /// Scan a registered folder. With `wait` non-zero, return when every stage
 /// (rows, thumbnails, previews) is done; else return at once.
-/// SEEN_ERR_CONFLICT when it is already being scanned.
+/// SEEN_ERR_CONFLICT when it is already being scanned, SEEN_ERR_CANCELLED
+/// when a pause, removal or close stopped it before the end.
 ///
 /// # Safety
 /// As `seen_add_path`.
@@ -276,7 +277,7 @@ pub unsafe extern "C" fn seen_scan(
         let (l, p) = unsafe { (handle(lib)?, text(path, "path")?) };
         let scan = l.runtime.block_on(l.library.scan(p))?;
         if wait != 0 {
-            l.runtime.block_on(scan.wait())?;
+            l.runtime.block_on(scan.completed())?;
         }
         Ok(())
     })
@@ -316,7 +317,7 @@ pub unsafe extern "C" fn seen_scan_progress(
                 tokio::time::sleep(Duration::from_millis(250)).await;
             });
         }
-        l.runtime.block_on(scan.wait())?;
+        l.runtime.block_on(scan.completed())?;
         report(l)
     })
 }

@@ -500,8 +500,9 @@ struct ScanHandle {
 #[pymethods]
 impl ScanHandle {
     /// Wait until the scan and its thumbnails and previews are done, or
-    /// `timeout` seconds pass; returns whether it is done. Ctrl-C raises
-    /// KeyboardInterrupt here while the scan goes on.
+    /// `timeout` seconds pass; returns whether it is done. `CancelledError`
+    /// when a pause, removal or close stopped it before the end. Ctrl-C
+    /// raises KeyboardInterrupt here while the scan goes on.
     #[pyo3(signature = (timeout=None))]
     fn wait(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<bool> {
         let deadline = timeout.map(|t| Instant::now() + Duration::from_secs_f64(t.max(0.0)));
@@ -509,7 +510,7 @@ impl ScanHandle {
             let slice = Duration::from_millis(100);
             let done = py.detach(|| {
                 self.engine.runtime.block_on(async {
-                    tokio::time::timeout(slice, self.handle.clone().wait()).await
+                    tokio::time::timeout(slice, self.handle.clone().completed()).await
                 })
             });
             match done {

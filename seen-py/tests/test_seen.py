@@ -161,6 +161,19 @@ def test_ctrl_c_stops_the_wait_not_the_scan(tmp_path: Path, data_dir: Path):
         assert lib.stats()["db"]["assets"] == 40
 
 
+def test_a_paused_scan_is_reported_as_cancelled(tmp_path: Path, data_dir: Path):
+    big = tmp_path / "big"
+    for i in range(30):
+        jpeg(big / f"{i:03}.jpg", size=(2400, 1800), color=(i * 7 % 255, 90, 30))
+    with seen.Library(data_dir) as lib:
+        lib.add_path(big)
+        handle = lib.scan(str(big), wait=False)
+        lib.pause(str(big))
+        with pytest.raises(seen.CancelledError, match="stopped before the end"):
+            handle.wait()
+        lib.resume(str(big))
+
+
 def test_gil_is_released_during_long_calls(photos: Path, data_dir: Path):
     ticks = 0
     stop = threading.Event()

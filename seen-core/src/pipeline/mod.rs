@@ -136,6 +136,20 @@ impl ScanHandle {
         }
     }
 
+    /// Wait like [`ScanHandle::wait`], but a scan stopped before its end
+    /// (pause, removal of its folder, closing) is `Error::Cancelled`: for
+    /// callers that only want to know whether the folder is fully indexed.
+    pub async fn completed(self) -> Result<ScanOutcome> {
+        let outcome = self.wait().await?;
+        if outcome.cancelled {
+            return Err(Error::Cancelled(format!(
+                "the scan of {} was stopped before the end (paused, removed or closing)",
+                outcome.path
+            )));
+        }
+        Ok(outcome)
+    }
+
     /// Whether the scan has finished.
     pub fn is_finished(&self) -> bool {
         self.done.borrow().is_some()
