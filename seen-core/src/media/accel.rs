@@ -47,9 +47,15 @@ pub struct GpuUsage {
 /// A hardware device context; freed on drop.
 pub struct HwDevice {
     ctx: *mut ffi::AVBufferRef,
+    kind: ffi::AVHWDeviceType,
 }
 
 impl HwDevice {
+    /// Whether it is an NVIDIA (CUDA) device, which NVENC can encode for.
+    pub(crate) fn is_cuda(&self) -> bool {
+        self.kind == ffi::AVHWDeviceType::AV_HWDEVICE_TYPE_CUDA
+    }
+
     /// A new reference to the device context (for a decoder to own).
     pub(crate) fn new_ref(&self) -> *mut ffi::AVBufferRef {
         // SAFETY: ctx is a valid buffer reference until drop.
@@ -179,7 +185,7 @@ impl AccelState {
                 )
             };
             if r >= 0 && !ctx.is_null() {
-                return Some(HwDevice { ctx });
+                return Some(HwDevice { ctx, kind });
             }
             tracing::warn!(device = ?kind, "hardware device unavailable (error {r}); using the CPU");
             self.record_failure();

@@ -307,6 +307,46 @@ fn video_frames_fall_back_from_an_absent_gpu() {
 }
 
 #[test]
+fn transcodes_fall_back_from_an_absent_gpu() {
+    if std::path::Path::new("/dev/nvidia0").exists() {
+        return; // a real GPU: the fallback path is not what runs
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let avi = dir.path().join("old.avi");
+    mk::video(&avi, 1.0, 160, 120, true, &["-c:v", "mpeg4"]);
+    let gpu = accel::AccelState::new(crate::config::Accel::Cuda);
+    let out = dir.path().join("out.mp4");
+    transcode::video_mp4(&avi, &out, &gpu).unwrap();
+    let m = video::probe(&out).unwrap();
+    assert_eq!(m.video_codec.as_deref(), Some("h264"));
+    let u = gpu.usage();
+    assert_eq!(
+        (u.jobs_gpu, u.jobs_cpu, u.consecutive_failures),
+        (0, 1, 1),
+        "{u:?}"
+    );
+}
+
+#[test]
+fn the_video_frame_is_from_a_tenth_of_the_way_in() {
+    // Ten seconds going from black to bright, with one key frame only: the
+    // seek lands on the first frame, and decoding must go on to 1 s.
+    let dir = tempfile::tempdir().unwrap();
+    let mp4 = dir.path().join("fade.mp4");
+    mk::run(
+        std::process::Command::new("ffmpeg")
+            .args(["-y", "-v", "error", "-f", "lavfi", "-i"])
+            .arg("color=c=black:s=160x120:r=25:d=10,geq=lum='min(T*100\\,235)':cb=128:cr=128")
+            .args(["-g", "1000", "-pix_fmt", "yuv420p"])
+            .arg(&mp4),
+    );
+    let f = video::frame(&mp4, 160, &cpu()).unwrap();
+    let mean = f.data.iter().map(|&v| v as f64).sum::<f64>() / f.data.len() as f64;
+    // Luma 100 at 1 s (RGB ≈ 98); the first frame would be black.
+    assert!((70.0..130.0).contains(&mean), "mean {mean:.1}");
+}
+
+#[test]
 fn auto_acceleration_reports_what_it_would_use() {
     let auto = accel::AccelState::new(crate::config::Accel::Auto);
     let u = auto.usage();
@@ -445,7 +485,7 @@ fn videos_transcode_to_h264_aac_faststart() {
     mk::video(&avi, 1.5, 320, 240, true, &["-c:v", "mpeg4", "-c:a", "mp3"]);
     assert!(!transcode::browser_playable("avi", Some("mpeg4")));
     let out = dir.path().join("old.mp4");
-    transcode::video_mp4(&avi, &out).unwrap();
+    transcode::video_mp4(&avi, &out, &cpu()).unwrap();
     let m = video::probe(&out).unwrap();
     assert_eq!(m.video_codec.as_deref(), Some("h264"));
     assert_eq!(m.audio_codec.as_deref(), Some("aac"));
@@ -464,7 +504,7 @@ fn videos_transcode_to_h264_aac_faststart() {
     mk::set_mp4_rotation(&rot, 90);
     assert!(!transcode::browser_playable("mp4", Some("hevc")));
     let out = dir.path().join("rot-h264.mp4");
-    transcode::video_mp4(&rot, &out).unwrap();
+    transcode::video_mp4(&rot, &out, &cpu()).unwrap();
     let m = video::probe(&out).unwrap();
     assert_eq!(m.video_codec.as_deref(), Some("h264"));
     assert_eq!(m.rotation, 0);

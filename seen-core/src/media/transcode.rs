@@ -10,6 +10,7 @@ use ffmpeg_next as ffmpeg;
 
 use crate::error::{Error, Result};
 
+use super::accel::{AccelState, HwDevice};
 use super::video::init;
 
 fn err(what: &str, e: ffmpeg::Error) -> Error {
@@ -286,10 +287,37 @@ pub fn audio(src: &Path, dst: &Path, out: AudioOut) -> Result<()> {
     Ok(())
 }
 
-/// Transcode a video to H.264 (libx264, CRF 23, preset veryfast, yuv420p,
-/// rotation applied to the pixels) with AAC audio, in an MP4 whose index is
-/// at the front so playback starts before the download ends.
-pub fn video_mp4(src: &Path, dst: &Path) -> Result<()> {
+/// Transcode a video to H.264 with AAC audio, in an MP4 whose index is at
+/// the front so playback starts before the download ends; rotation is
+/// applied to the pixels. Decoding tries the hardware device of `accel`
+/// (and a CUDA device encodes with NVENC); on any failure the whole
+/// transcode runs again on the CPU (libx264, CRF 23, preset veryfast), and
+/// the failure counts towards switching acceleration off.
+pub fn video_mp4(src: &Path, dst: &Path, accel: &AccelState) -> Result<()> {
+    if let Some(device) = accel.open_device() {
+        match encode_mp4(src, dst, Some(&device)) {
+            Ok(true) => {
+                accel.record_gpu_job();
+                return Ok(());
+            }
+            Ok(false) => {
+                // The decoder quietly fell back to software: a CPU job.
+                accel.record_cpu_job();
+                return Ok(());
+            }
+            Err(e) => {
+                tracing::warn!(path = %src.display(), "hardware transcoding failed, using the CPU: {e}");
+                accel.record_failure();
+            }
+        }
+    }
+    encode_mp4(src, dst, None)?;
+    accel.record_cpu_job();
+    Ok(())
+}
+
+/// The transcode itself; returns whether frames were decoded on `device`.
+fn encode_mp4(src: &Path, dst: &Path, device: Option<&HwDevice>) -> Result<bool> {
     init();
     let mut ictx = format::input(src).map_err(|e| err("opening the source", e))?;
     let input = ictx
@@ -300,15 +328,28 @@ pub fn video_mp4(src: &Path, dst: &Path) -> Result<()> {
     let in_tb = input.time_base();
     let frame_rate = input.avg_frame_rate();
     let rotation = super::video::display_rotation(&input);
-    let mut decoder = codec::context::Context::from_parameters(input.parameters())
-        .and_then(|c| c.decoder().video())
+    let mut dec_ctx = codec::context::Context::from_parameters(input.parameters())
+        .map_err(|e| err("video decoder", e))?;
+    if let Some(dev) = device {
+        // SAFETY: the context is not opened yet; it takes ownership of the new reference.
+        unsafe { (*dec_ctx.as_mut_ptr()).hw_device_ctx = dev.new_ref() };
+    }
+    let mut decoder = dec_ctx
+        .decoder()
+        .video()
         .map_err(|e| err("video decoder", e))?;
     let has_audio = ictx.streams().best(media::Type::Audio).is_some();
 
     let mut octx = format::output_as(dst, "mp4").map_err(|e| err("creating the output", e))?;
-    let codec = ffmpeg::encoder::find_by_name("libx264")
-        .or_else(|| ffmpeg::encoder::find(codec::Id::H264))
-        .ok_or_else(|| Error::Media("no H.264 encoder in this FFmpeg".into()))?;
+    let nvenc = device
+        .filter(|d| d.is_cuda())
+        .and_then(|_| ffmpeg::encoder::find_by_name("h264_nvenc"));
+    let codec = match nvenc {
+        Some(c) => c,
+        None => ffmpeg::encoder::find_by_name("libx264")
+            .or_else(|| ffmpeg::encoder::find(codec::Id::H264))
+            .ok_or_else(|| Error::Media("no H.264 encoder in this FFmpeg".into()))?,
+    };
     let global = octx
         .format()
         .flags()
@@ -317,7 +358,7 @@ pub fn video_mp4(src: &Path, dst: &Path) -> Result<()> {
         .add_stream(codec)
         .map_err(|e| err("output stream", e))?;
     let v_out = ost.index();
-    // The context must be made for the codec so libx264 gets its own defaults.
+    // The context must be made for the codec so the encoder gets its own defaults.
     let mut encoder = codec::context::Context::new_with_codec(codec)
         .encoder()
         .video()
@@ -339,30 +380,21 @@ pub fn video_mp4(src: &Path, dst: &Path) -> Result<()> {
         encoder.set_flags(codec::flag::Flags::GLOBAL_HEADER);
     }
     let mut opts = Dictionary::new();
-    opts.set("preset", "veryfast");
-    opts.set("crf", "23");
+    if nvenc.is_some() {
+        opts.set("preset", "p4");
+        opts.set("cq", "23");
+    } else {
+        opts.set("preset", "veryfast");
+        opts.set("crf", "23");
+    }
     let mut encoder = encoder
         .open_as_with(codec, opts)
         .map_err(|e| err("opening the H.264 encoder", e))?;
     ost.set_parameters(&encoder);
 
-    let mut graph = filter::Graph::new();
-    let args = format!(
-        "video_size={}x{}:pix_fmt={}:time_base={}:pixel_aspect=1/1",
-        decoder.width(),
-        decoder.height(),
-        ffmpeg::ffi::AVPixelFormat::from(decoder.format()) as i32,
-        in_tb
-    );
-    let buffer = filter::find("buffer").ok_or_else(|| Error::Media("no buffer filter".into()))?;
-    let sink =
-        filter::find("buffersink").ok_or_else(|| Error::Media("no buffersink filter".into()))?;
-    graph
-        .add(&buffer, "in", &args)
-        .map_err(|e| err("video filter", e))?;
-    graph
-        .add(&sink, "out", "")
-        .map_err(|e| err("video filter", e))?;
+    // The filter graph is made for the first decoded frame: a hardware
+    // decoder hands over frames in its own layout (NV12, say) once they
+    // are copied to memory, not in the stream's declared one.
     let turn = match rotation {
         90 => "transpose=clock,",
         180 => "hflip,vflip,",
@@ -370,12 +402,35 @@ pub fn video_mp4(src: &Path, dst: &Path) -> Result<()> {
         _ => "",
     };
     let spec = format!("{turn}scale={w}:{h},format=yuv420p");
-    graph
-        .output("in", 0)
-        .and_then(|p| p.input("out", 0))
-        .and_then(|p| p.parse(&spec))
-        .map_err(|e| err("video filter", e))?;
-    graph.validate().map_err(|e| err("video filter", e))?;
+    let make_graph = |first: &frame::Video| -> Result<filter::Graph> {
+        let mut graph = filter::Graph::new();
+        let args = format!(
+            "video_size={}x{}:pix_fmt={}:time_base={}:pixel_aspect=1/1",
+            first.width(),
+            first.height(),
+            ffmpeg::ffi::AVPixelFormat::from(first.format()) as i32,
+            in_tb
+        );
+        let buffer =
+            filter::find("buffer").ok_or_else(|| Error::Media("no buffer filter".into()))?;
+        let sink = filter::find("buffersink")
+            .ok_or_else(|| Error::Media("no buffersink filter".into()))?;
+        graph
+            .add(&buffer, "in", &args)
+            .map_err(|e| err("video filter", e))?;
+        graph
+            .add(&sink, "out", "")
+            .map_err(|e| err("video filter", e))?;
+        graph
+            .output("in", 0)
+            .and_then(|p| p.input("out", 0))
+            .and_then(|p| p.parse(&spec))
+            .map_err(|e| err("video filter", e))?;
+        graph.validate().map_err(|e| err("video filter", e))?;
+        Ok(graph)
+    };
+    let mut graph: Option<filter::Graph> = None;
+    let mut on_device = false;
 
     let mut audio = if has_audio {
         Some(AudioLane::new(&ictx, &mut octx, codec::Id::AAC, 160_000)?)
@@ -423,22 +478,28 @@ pub fn video_mp4(src: &Path, dst: &Path) -> Result<()> {
         }
         Ok(())
     };
-    let decode_all = |decoder: &mut codec::decoder::Video,
-                      graph: &mut filter::Graph,
-                      encoder: &mut codec::encoder::Video,
-                      octx: &mut format::context::Output|
+    let mut decode_all = |decoder: &mut codec::decoder::Video,
+                          graph: &mut Option<filter::Graph>,
+                          encoder: &mut codec::encoder::Video,
+                          octx: &mut format::context::Output|
      -> Result<()> {
         let mut decoded = frame::Video::empty();
         while decoder.receive_frame(&mut decoded).is_ok() {
             let ts = decoded.timestamp();
-            decoded.set_pts(ts);
-            graph
-                .get("in")
+            let mut frame = super::video::to_system_memory(decoded)?;
+            on_device |= frame.1;
+            frame.0.set_pts(ts);
+            if graph.is_none() {
+                *graph = Some(make_graph(&frame.0)?);
+            }
+            let g = graph.as_mut().expect("made above");
+            g.get("in")
                 .expect("added")
                 .source()
-                .add(&decoded)
+                .add(&frame.0)
                 .map_err(|e| err("video filter", e))?;
-            filter_and_encode(graph, encoder, octx)?;
+            filter_and_encode(g, encoder, octx)?;
+            decoded = frame::Video::empty();
         }
         Ok(())
     };
@@ -456,6 +517,12 @@ pub fn video_mp4(src: &Path, dst: &Path) -> Result<()> {
     }
     let _ = decoder.send_eof();
     decode_all(&mut decoder, &mut graph, &mut encoder, &mut octx)?;
+    let Some(mut graph) = graph else {
+        return Err(Error::Media(format!(
+            "{}: no decodable video frame",
+            src.display()
+        )));
+    };
     let _ = graph.get("in").expect("added").source().flush();
     filter_and_encode(&mut graph, &mut encoder, &mut octx)?;
     let _ = encoder.send_eof();
@@ -465,5 +532,5 @@ pub fn video_mp4(src: &Path, dst: &Path) -> Result<()> {
     }
     octx.write_trailer()
         .map_err(|e| err("writing the trailer", e))?;
-    Ok(())
+    Ok(on_device)
 }

@@ -209,8 +209,13 @@ pub fn probe(path: &Path) -> Result<AvMeta> {
 pub fn frame(path: &Path, max_long_side: u32, accel: &AccelState) -> Result<Rgb> {
     if let Some(device) = accel.open_device() {
         match grab(path, max_long_side, Some(&device)) {
-            Ok(img) => {
+            Ok((img, true)) => {
                 accel.record_gpu_job();
+                return Ok(img);
+            }
+            Ok((img, false)) => {
+                // The decoder quietly decoded in software: a CPU job.
+                accel.record_cpu_job();
                 return Ok(img);
             }
             Err(e) => {
@@ -219,15 +224,39 @@ pub fn frame(path: &Path, max_long_side: u32, accel: &AccelState) -> Result<Rgb>
             }
         }
     }
-    let img = grab(path, max_long_side, None)?;
+    let (img, _) = grab(path, max_long_side, None)?;
     accel.record_cpu_job();
     Ok(img)
 }
 
-fn grab(path: &Path, max_long_side: u32, device: Option<&HwDevice>) -> Result<Rgb> {
+/// A decoded frame in system memory: a frame decoded on a device (it
+/// carries `hw_frames_ctx`) is copied out first. Returns the frame and
+/// whether it came from a device.
+pub(crate) fn to_system_memory(
+    decoded: ffmpeg::util::frame::video::Video,
+) -> Result<(ffmpeg::util::frame::video::Video, bool)> {
+    // SAFETY: only reads the frame's fields, and av_hwframe_transfer_data
+    // copies a device frame into a fresh frame it allocates.
+    unsafe {
+        if (*decoded.as_ptr()).hw_frames_ctx.is_null() {
+            return Ok((decoded, false));
+        }
+        let mut sw = ffmpeg::util::frame::video::Video::empty();
+        let r = ffmpeg::ffi::av_hwframe_transfer_data(sw.as_mut_ptr(), decoded.as_ptr(), 0);
+        if r < 0 {
+            return Err(Error::Media(format!(
+                "copying a frame from the device failed ({r})"
+            )));
+        }
+        Ok((sw, true))
+    }
+}
+
+/// The frame and whether it was decoded on `device`.
+fn grab(path: &Path, max_long_side: u32, device: Option<&HwDevice>) -> Result<(Rgb, bool)> {
     init();
     let mut ictx = ffmpeg::format::input(path).map_err(|e| media_err(path, "cannot open", e))?;
-    let (index, rotation, params) = {
+    let (index, rotation, params, time_base, start) = {
         let stream = ictx
             .streams()
             .best(Type::Video)
@@ -236,6 +265,8 @@ fn grab(path: &Path, max_long_side: u32, device: Option<&HwDevice>) -> Result<Rg
             stream.index(),
             display_rotation(&stream),
             stream.parameters(),
+            stream.time_base(),
+            stream.start_time(),
         )
     };
     let mut ctx = ffmpeg::codec::context::Context::from_parameters(params)
@@ -249,25 +280,45 @@ fn grab(path: &Path, max_long_side: u32, device: Option<&HwDevice>) -> Result<Rg
         .video()
         .map_err(|e| media_err(path, "no decoder", e))?;
     let duration = ictx.duration();
+    // The frame wanted, in the stream's time base (None: the first frame).
+    let mut wanted: Option<i64> = None;
     if duration >= ffmpeg::ffi::AV_TIME_BASE as i64 {
         let target = duration / 10;
         // A failed seek just means we start from the beginning.
         if ictx.seek(target, ..target).is_err() {
             ictx = ffmpeg::format::input(path).map_err(|e| media_err(path, "cannot reopen", e))?;
         }
+        if time_base.numerator() > 0 {
+            let ticks = target as i128 * time_base.denominator() as i128
+                / (time_base.numerator() as i128 * ffmpeg::ffi::AV_TIME_BASE as i128);
+            wanted = Some(ticks as i64 + start.max(0));
+        }
     }
+    // The seek lands on the key frame before the target: decode on to the
+    // target (at most a few seconds of frames), keeping the last frame.
+    const MAX_FRAMES_TO_TARGET: usize = 300;
     let mut decoded = ffmpeg::util::frame::video::Video::empty();
     let mut got = false;
-    for (stream, packet) in ictx.packets() {
+    let mut frames = 0;
+    'packets: for (stream, packet) in ictx.packets() {
         if stream.index() != index {
             continue;
         }
         if decoder.send_packet(&packet).is_err() {
             continue;
         }
-        if decoder.receive_frame(&mut decoded).is_ok() {
+        let mut next = ffmpeg::util::frame::video::Video::empty();
+        while decoder.receive_frame(&mut next).is_ok() {
+            decoded = std::mem::replace(&mut next, ffmpeg::util::frame::video::Video::empty());
             got = true;
-            break;
+            frames += 1;
+            let reached = match (wanted, decoded.timestamp()) {
+                (Some(w), Some(ts)) => ts >= w,
+                _ => true,
+            };
+            if reached || frames >= MAX_FRAMES_TO_TARGET {
+                break 'packets;
+            }
         }
     }
     if !got {
@@ -280,22 +331,7 @@ fn grab(path: &Path, max_long_side: u32, device: Option<&HwDevice>) -> Result<Rg
             path.display()
         )));
     }
-    // SAFETY: a frame decoded on a device carries hw_frames_ctx; it is copied
-    // into system memory before any pixel access.
-    let decoded = unsafe {
-        if (*decoded.as_ptr()).hw_frames_ctx.is_null() {
-            decoded
-        } else {
-            let mut sw = ffmpeg::util::frame::video::Video::empty();
-            let r = ffmpeg::ffi::av_hwframe_transfer_data(sw.as_mut_ptr(), decoded.as_ptr(), 0);
-            if r < 0 {
-                return Err(Error::Media(format!(
-                    "copying a frame from the device failed ({r})"
-                )));
-            }
-            sw
-        }
-    };
+    let (decoded, on_device) = to_system_memory(decoded)?;
     let (w, h) = fit_within(decoded.width(), decoded.height(), max_long_side);
     let mut scaler = Scaler::get(
         decoded.format(),
@@ -317,7 +353,7 @@ fn grab(path: &Path, max_long_side: u32, device: Option<&HwDevice>) -> Result<Rg
     for y in 0..h as usize {
         data.extend_from_slice(&src[y * stride..y * stride + w as usize * 3]);
     }
-    Ok(Rgb::new(w, h, data)?.rotated_clockwise(rotation))
+    Ok((Rgb::new(w, h, data)?.rotated_clockwise(rotation), on_device))
 }
 
 #[cfg(test)]

@@ -670,6 +670,7 @@ impl Pipeline {
         }
         let source = PathBuf::from(&asset.path);
         let out = target.clone();
+        let shared = self.shared.clone();
         tracing::info!(path = %asset.path, ?kind, "transcoding");
         let result = tokio::task::spawn_blocking(move || -> Result<()> {
             let dir = out
@@ -681,7 +682,9 @@ impl Pipeline {
                 .tempfile_in(dir)
                 .map_err(|e| Error::io_at(dir, e))?;
             match kind {
-                Transcode::Mp4 => crate::media::transcode::video_mp4(&source, tmp.path())?,
+                Transcode::Mp4 => {
+                    crate::media::transcode::video_mp4(&source, tmp.path(), &shared.accel)?
+                }
                 Transcode::Mp3 => crate::media::transcode::audio(
                     &source,
                     tmp.path(),
