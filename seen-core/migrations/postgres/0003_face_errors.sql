@@ -11,3 +11,8 @@ CREATE TABLE face_detection_state (
     enabled           BIGINT NOT NULL DEFAULT 0,
     clustered_through BIGINT NOT NULL DEFAULT 0
 );
+
+-- Newest photos first without sorting the whole table: assets without a
+-- capture date come last in both directions (ORDER BY date_taken DESC
+-- NULLS LAST, id DESC walks this index; ASC NULLS LAST walks assets_date_taken).
+CREATE INDEX assets_date_taken_desc ON assets(date_taken DESC NULLS LAST, id DESC);

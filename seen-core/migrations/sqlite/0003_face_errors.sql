@@ -11,3 +11,6 @@ CREATE TABLE face_detection_state (
     enabled           INTEGER NOT NULL DEFAULT 0,
     clustered_through INTEGER NOT NULL DEFAULT 0
 ) STRICT;
+
+-- (SQLite needs no extra index for newest-first by capture date: its NULLs
+-- sort first, so DESC NULLS LAST is a backward walk of assets_date_taken.)

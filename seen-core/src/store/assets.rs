@@ -304,6 +304,20 @@ impl std::str::FromStr for SortField {
     }
 }
 
+/// The query of [`Store::list_assets`]: `$1` limit, `$2` offset, `$3`
+/// person when filtered by one.
+pub(super) fn list_sql(q: &ListQuery) -> String {
+    let filter = if q.person_id.is_some() {
+        "WHERE id IN (SELECT asset_id FROM faces WHERE person_id = $3)"
+    } else {
+        ""
+    };
+    format!(
+        "SELECT {ASSET_COLUMNS} FROM assets {filter} ORDER BY {} LIMIT $1 OFFSET $2",
+        q.sort.order_by(q.order)
+    )
+}
+
 impl SortField {
     fn column(self) -> &'static str {
         match self {
@@ -313,6 +327,23 @@ impl SortField {
             SortField::Filename => "lower(filename)",
             SortField::DateTaken => "date_taken",
         }
+    }
+
+    /// The ORDER BY clause, served by an index on both backends: only
+    /// `date_taken` can be NULL (assets without one come last either way),
+    /// and a `NULLS LAST` on a NOT NULL column would make Postgres sort
+    /// every row instead of walking its index.
+    fn order_by(self, order: Order) -> String {
+        let dir = match order {
+            Order::Asc => "ASC",
+            Order::Desc => "DESC",
+        };
+        let nulls = if self == SortField::DateTaken {
+            " NULLS LAST"
+        } else {
+            ""
+        };
+        format!("{col} {dir}{nulls}, id {dir}", col = self.column())
     }
 }
 
@@ -588,20 +619,7 @@ impl Store {
     /// A page of assets in the requested order.
     pub async fn list_assets(&self, q: &ListQuery) -> Result<Vec<Asset>> {
         q.validate()?;
-        let dir = match q.order {
-            Order::Asc => "ASC",
-            Order::Desc => "DESC",
-        };
-        let filter = if q.person_id.is_some() {
-            "WHERE id IN (SELECT asset_id FROM faces WHERE person_id = $3)"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "SELECT {ASSET_COLUMNS} FROM assets {filter} ORDER BY {col} {dir} NULLS LAST, \
-             id {dir} LIMIT $1 OFFSET $2",
-            col = q.sort.column()
-        );
+        let sql = list_sql(q);
         on_read!(self, |pool| {
             let mut query = sqlx::query_as::<_, Asset>(&sql)
                 .bind(q.limit)
@@ -672,15 +690,10 @@ impl Store {
                 push(BindValue::Int(p))
             ));
         }
-        let dir = match q.page.order {
-            Order::Asc => "ASC",
-            Order::Desc => "DESC",
-        };
         let sql = format!(
-            "SELECT {ASSET_COLUMNS} FROM assets WHERE {} ORDER BY {col} {dir} NULLS LAST, \
-             id {dir} LIMIT $1 OFFSET $2",
+            "SELECT {ASSET_COLUMNS} FROM assets WHERE {} ORDER BY {} LIMIT $1 OFFSET $2",
             clauses.join(" AND "),
-            col = q.page.sort.column()
+            q.page.sort.order_by(q.page.order)
         );
         on_read!(self, |pool| {
             let mut query = sqlx::query_as::<_, Asset>(&sql)
