@@ -212,6 +212,17 @@ pub(crate) enum Transcode {
     M4a,
 }
 
+/// Memory for decoded previews waiting for a worker (each file decoded
+/// once makes both sizes; past this budget the preview decodes again later).
+const PARKED_PREVIEW_BYTES: usize = 160 << 20;
+
+/// How many decoded previews may wait in memory: the budget over the
+/// largest preview (a square one, RGB).
+fn parked_previews(preview_size: u32) -> usize {
+    let largest = (preview_size as usize).pow(2) * 3;
+    (PARKED_PREVIEW_BYTES / largest.max(1)).clamp(2, 256)
+}
+
 /// A failed transcode is not tried again for this long.
 const TRANSCODE_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
 
@@ -236,7 +247,7 @@ impl Pipeline {
         let workers_n = config.effective_workers();
         let shared = Arc::new(Shared {
             derived: Derived::new(config.derived_dir()),
-            sched: queue::Scheduler::new(64, 12),
+            sched: queue::Scheduler::new(64, parked_previews(config.preview_size)),
             writer: tx,
             runtime: tokio::runtime::Handle::current(),
             in_flight: std::sync::atomic::AtomicUsize::new(0),
