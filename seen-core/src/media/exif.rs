@@ -33,12 +33,92 @@ pub struct PhotoMeta {
     pub orientation: u16,
 }
 
-/// Read EXIF from a whole file's bytes; `None` when it has none.
+/// Read EXIF from a whole file's bytes; `None` when it has none. Besides
+/// what the EXIF crate reads (JPEG, HEIF, PNG, WebP, TIFF, DNG, CR2, NEF,
+/// ARW), Olympus ORF and Panasonic RW2 (TIFF with their own magic number)
+/// and Canon CR3 (TIFF blocks in ISO media boxes) are read here.
 pub fn read(bytes: &[u8]) -> Option<PhotoMeta> {
-    let exif = exif::Reader::new()
-        .read_from_container(&mut std::io::Cursor::new(bytes))
-        .ok()?;
-    Some(from_exif(&exif))
+    if let Ok(exif) = exif::Reader::new().read_from_container(&mut std::io::Cursor::new(bytes)) {
+        return Some(from_exif(&exif));
+    }
+    let raw_tiff = |tiff: Vec<u8>| exif::Reader::new().read_raw(tiff).ok();
+    match bytes.get(..4)? {
+        // ORF ("IIRO", "IIRS", "MMOR") and RW2 ("IIU\0"): TIFF but for the
+        // magic number, which the EXIF crate refuses.
+        b"IIRO" | b"IIRS" | b"IIU\0" | b"MMOR" => {
+            let magic = if bytes.starts_with(b"II") {
+                b"*\0"
+            } else {
+                b"\0*"
+            };
+            let mut tiff = bytes.to_vec();
+            tiff[2..4].copy_from_slice(magic);
+            raw_tiff(tiff).map(|e| from_exif(&e))
+        }
+        _ if bytes.get(4..12) == Some(b"ftypcrx ".as_slice()) => {
+            // CR3: CMT1 holds IFD0 (make, model), CMT2 the EXIF IFD, CMT4
+            // the GPS IFD, each a complete little TIFF.
+            let mut merged: Option<PhotoMeta> = None;
+            for name in [b"CMT1", b"CMT2", b"CMT4"] {
+                let Some(tiff) = iso_box(bytes, name) else {
+                    continue;
+                };
+                if let Some(e) = raw_tiff(tiff.to_vec()) {
+                    let m = from_exif(&e);
+                    merged = Some(match merged {
+                        None => m,
+                        Some(acc) => acc.or(m),
+                    });
+                }
+            }
+            merged
+        }
+        _ => None,
+    }
+}
+
+/// The payload of the first ISO-media box named `name` (searched by its
+/// name in the first 1 MiB, where CR3 keeps its metadata).
+fn iso_box<'a>(bytes: &'a [u8], name: &[u8; 4]) -> Option<&'a [u8]> {
+    let head = &bytes[..bytes.len().min(1 << 20)];
+    let at = head.windows(4).position(|w| w == name)?;
+    let size_at = at.checked_sub(4)?;
+    let size = u32::from_be_bytes(bytes[size_at..at].try_into().ok()?) as usize;
+    bytes.get(at + 4..size_at.checked_add(size)?)
+}
+
+impl PhotoMeta {
+    /// Fields of `self`, with the gaps filled from `other`.
+    fn or(self, other: PhotoMeta) -> PhotoMeta {
+        PhotoMeta {
+            make: self.make.or(other.make),
+            model: self.model.or(other.model),
+            lens: self.lens.or(other.lens),
+            iso: self.iso.or(other.iso),
+            fnumber: self.fnumber.or(other.fnumber),
+            exposure_s: self.exposure_s.or(other.exposure_s),
+            focal_length_mm: self.focal_length_mm.or(other.focal_length_mm),
+            // A date goes with its offset, a latitude with its longitude.
+            date_taken: self.date_taken.or(other.date_taken),
+            date_taken_offset_min: if self.date_taken.is_some() {
+                self.date_taken_offset_min
+            } else {
+                other.date_taken_offset_min
+            },
+            gps_lat: self.gps_lat.or(other.gps_lat),
+            gps_lon: if self.gps_lat.is_some() {
+                self.gps_lon
+            } else {
+                other.gps_lon
+            },
+            gps_alt: self.gps_alt.or(other.gps_alt),
+            orientation: if self.orientation != 1 {
+                self.orientation
+            } else {
+                other.orientation
+            },
+        }
+    }
 }
 
 fn text(exif: &exif::Exif, tag: Tag) -> Option<String> {

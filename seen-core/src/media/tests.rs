@@ -516,3 +516,69 @@ fn videos_transcode_to_h264_aac_faststart() {
     assert!(!transcode::browser_playable("mkv", Some("vp9")));
     assert!(!transcode::browser_playable("wmv", Some("wmv2")));
 }
+
+/// ORF and RW2 are TIFF with their own magic number, CR3 keeps TIFF blocks
+/// in ISO media boxes: their make, model and capture time are read too.
+#[test]
+fn raw_formats_beyond_tiff_give_their_metadata() {
+    let camera = ExifSpec {
+        make: Some("OLYMPUS CORPORATION"),
+        model: Some("E-M1MarkIII"),
+        iso: Some(200),
+        datetime_original: Some("2022:03:04 05:06:07"),
+        ..ExifSpec::default()
+    };
+    let tiff = mk::exif_block(&camera);
+    assert!(tiff.starts_with(b"II*\0") || tiff.starts_with(b"MM\0*"));
+    let magic: &[u8] = if tiff.starts_with(b"II") {
+        b"RO"
+    } else {
+        b"OR"
+    };
+    for (what, patch) in [("ORF", magic), ("RW2", b"U\0".as_slice())] {
+        if what == "RW2" && !tiff.starts_with(b"II") {
+            continue; // RW2 is always little-endian
+        }
+        let mut raw = tiff.clone();
+        raw[2..4].copy_from_slice(patch);
+        raw.extend_from_slice(&[0u8; 2048]);
+        let m = exif::read(&raw).unwrap_or_else(|| panic!("{what} metadata"));
+        assert_eq!(m.model.as_deref(), Some("E-M1MarkIII"), "{what}");
+        assert_eq!(m.iso, Some(200), "{what}");
+        assert_eq!(m.date_taken, Some(1_646_370_367), "{what}");
+    }
+
+    // CR3: ftyp "crx ", then moov > uuid > CMT1 (IFD0) and CMT2 (EXIF).
+    let boxed = |name: &[u8], payload: &[u8]| {
+        let mut b = ((payload.len() + 8) as u32).to_be_bytes().to_vec();
+        b.extend_from_slice(name);
+        b.extend_from_slice(payload);
+        b
+    };
+    let cmt1 = mk::exif_block(&ExifSpec {
+        make: Some("Canon"),
+        model: Some("Canon EOS R6"),
+        ..ExifSpec::default()
+    });
+    let cmt2 = mk::exif_block(&ExifSpec {
+        iso: Some(1600),
+        datetime_original: Some("2023:07:08 09:10:11"),
+        offset: Some("+01:00"),
+        ..ExifSpec::default()
+    });
+    let mut uuid = vec![0x85u8; 16];
+    uuid.extend(boxed(b"CMT1", &cmt1));
+    uuid.extend(boxed(b"CMT2", &cmt2));
+    let mut cr3 = boxed(b"ftyp", b"crx \0\0\0\x01crx isom");
+    cr3.extend(boxed(b"moov", &boxed(b"uuid", &uuid)));
+    cr3.extend(boxed(b"mdat", &[0u8; 4096]));
+    assert_eq!(sniff(&cr3), Format::Cr3);
+    let m = exif::read(&cr3).expect("CR3 metadata");
+    assert_eq!(m.make.as_deref(), Some("Canon"));
+    assert_eq!(m.model.as_deref(), Some("Canon EOS R6"));
+    assert_eq!(m.iso, Some(1600));
+    assert_eq!(
+        (m.date_taken, m.date_taken_offset_min),
+        (Some(1_688_803_811), Some(60))
+    );
+}
