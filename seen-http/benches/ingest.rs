@@ -173,16 +173,6 @@ struct IngestTimes {
     rss_mb: f64,
 }
 
-async fn stats(c: &reqwest::Client, s: &Server) -> Value {
-    c.get(s.url("/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 /// Cold ingest of `dir` through the REST API; `n` files expected.
 async fn seen_ingest(dir: &Path, n: u64, data: &Path) -> (IngestTimes, Server) {
     let _ = std::fs::remove_dir_all(data);
@@ -202,7 +192,7 @@ async fn seen_ingest(dir: &Path, n: u64, data: &Path) -> (IngestTimes, Server) {
     assert!(r.status().is_success(), "{:?}", r.text().await);
     let mut browsable = None;
     loop {
-        let st = stats(&c, &server).await;
+        let st: Value = server.get_json("/stats").await;
         let committed = st["counters"]["files_committed"].as_u64().unwrap_or(0);
         let thumbs = st["counters"]["thumbs_written"].as_u64().unwrap_or(0);
         if browsable.is_none() && committed >= n && thumbs >= n {

@@ -260,57 +260,68 @@ async fn detection_routes_on_real_photos() {
         r["message"].as_str().unwrap().starts_with("Clustered"),
         "{r}"
     );
-    for (bad, code) in [
-        ("/faces/cluster?epsilon=2", StatusCode::BAD_REQUEST),
-        ("/faces/cluster?min_samples=0", StatusCode::BAD_REQUEST),
-        ("/faces/cluster?epsilon=x", StatusCode::BAD_REQUEST),
-        ("/faces/smart-merge?threshold=2", StatusCode::BAD_REQUEST),
-        ("/faces/recluster/person/999999", StatusCode::NOT_FOUND),
+    // Error paths: (method, route, body, status).
+    let none = Value::Null;
+    for (method, route, body, code) in [
+        (
+            "POST",
+            "/faces/cluster?epsilon=2",
+            &none,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/faces/cluster?min_samples=0",
+            &none,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/faces/cluster?epsilon=x",
+            &none,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/faces/smart-merge?threshold=2",
+            &none,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/faces/recluster/person/999999",
+            &none,
+            StatusCode::NOT_FOUND,
+        ),
+        ("GET", "/persons/999999", &none, StatusCode::NOT_FOUND),
+        (
+            "GET",
+            "/persons/999999/assets",
+            &none,
+            StatusCode::NOT_FOUND,
+        ),
+        ("GET", "/persons/999999/face", &none, StatusCode::NOT_FOUND),
+        ("GET", "/persons/x", &none, StatusCode::BAD_REQUEST),
+        ("DELETE", "/persons/999999", &none, StatusCode::NOT_FOUND),
+        (
+            "POST",
+            "/persons/999999",
+            &json!({"name": "Nobody"}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "POST",
+            "/persons/merge",
+            &json!({"source_person_id": 1}),
+            StatusCode::BAD_REQUEST,
+        ),
     ] {
-        assert_eq!(
-            c.post(s.url(bad)).send().await.unwrap().status(),
-            code,
-            "{bad}"
-        );
+        let mut req = c.request(method.parse().unwrap(), s.url(route));
+        if !body.is_null() {
+            req = req.json(body);
+        }
+        assert_eq!(req.send().await.unwrap().status(), code, "{method} {route}");
     }
-    for (bad, code) in [
-        ("/persons/999999", StatusCode::NOT_FOUND),
-        ("/persons/999999/assets", StatusCode::NOT_FOUND),
-        ("/persons/999999/face", StatusCode::NOT_FOUND),
-        ("/persons/x", StatusCode::BAD_REQUEST),
-    ] {
-        assert_eq!(
-            c.get(s.url(bad)).send().await.unwrap().status(),
-            code,
-            "{bad}"
-        );
-    }
-    assert_eq!(
-        c.delete(s.url("/persons/999999"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        c.post(s.url("/persons/999999"))
-            .json(&json!({"name": "Nobody"}))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        c.post(s.url("/persons/merge"))
-            .json(&json!({"source_person_id": 1}))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::BAD_REQUEST
-    );
     let by_name = |name: &str| {
         list.iter().find(|a| a["filename"] == name).unwrap()["id"]
             .as_i64()

@@ -59,19 +59,8 @@ async fn start(postgres: bool) -> Option<(Server, tempfile::TempDir, String)> {
     Some((server, dir, photos))
 }
 
-async fn get_json(c: &reqwest::Client, url: String) -> Value {
-    c.get(url).send().await.unwrap().json().await.unwrap()
-}
-
-async fn id_of(c: &reqwest::Client, s: &Server, name: &str) -> (i64, Value) {
-    let list: Vec<Value> = c
-        .get(s.url("/assets?limit=1000"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+async fn id_of(s: &Server, name: &str) -> (i64, Value) {
+    let list: Vec<Value> = s.get_json("/assets?limit=1000").await;
     let a = list.into_iter().find(|a| a["filename"] == name).unwrap();
     (a["id"].as_i64().unwrap(), a)
 }
@@ -80,13 +69,13 @@ async fn scenario(s: Server, photos: String) {
     let c = reqwest::Client::new();
 
     // Search.
-    let hits = get_json(&c, s.url("/api/assets/search?q=PARTY")).await;
+    let hits: Value = s.get_json("/api/assets/search?q=PARTY").await;
     assert_eq!(hits.as_array().unwrap().len(), 2);
-    let hits = get_json(&c, s.url("/assets/search?q=2023-01-05%20party.jpg")).await;
+    let hits: Value = s.get_json("/assets/search?q=2023-01-05%20party.jpg").await;
     assert_eq!(hits.as_array().unwrap().len(), 1);
-    let hits = get_json(&c, s.url("/assets/search?q=caf%C3%A9")).await;
+    let hits: Value = s.get_json("/assets/search?q=caf%C3%A9").await;
     assert_eq!(hits[0]["filename"], "café ☕.jpg");
-    let hits = get_json(&c, s.url("/assets/search?q=*.mp?")).await;
+    let hits: Value = s.get_json("/assets/search?q=*.mp?").await;
     assert_eq!(hits.as_array().unwrap().len(), 2);
     for bad in [
         "/assets/search",
@@ -99,7 +88,7 @@ async fn scenario(s: Server, photos: String) {
     }
 
     // Download: streamed whole, attachment with the UTF-8 name.
-    let (cafe, cafe_json) = id_of(&c, &s, "café ☕.jpg").await;
+    let (cafe, cafe_json) = id_of(&s, "café ☕.jpg").await;
     let r = c
         .get(s.url(&format!("/asset/{cafe}/download")))
         .send()
@@ -122,7 +111,7 @@ async fn scenario(s: Server, photos: String) {
     );
 
     // Video: ranges, suffix ranges, 416, conditional requests.
-    let (clip, clip_json) = id_of(&c, &s, "clip.mp4").await;
+    let (clip, clip_json) = id_of(&s, "clip.mp4").await;
     let bytes = std::fs::read(clip_json["path"].as_str().unwrap()).unwrap();
     let len = bytes.len();
     let r = c
@@ -213,7 +202,7 @@ async fn scenario(s: Server, photos: String) {
     );
 
     // Audio: MP3 passthrough, transcoded from a video, 400 without audio.
-    let (tone, tone_json) = id_of(&c, &s, "tone.mp3").await;
+    let (tone, tone_json) = id_of(&s, "tone.mp3").await;
     let r = c
         .get(s.url(&format!("/asset/{tone}/audio.mp3")))
         .send()
@@ -238,7 +227,7 @@ async fn scenario(s: Server, photos: String) {
     let m = seen_core::media::video::probe(&got).unwrap();
     assert_eq!(m.audio_codec.as_deref(), Some("mp3"));
     assert!(m.duration_ms.unwrap() >= 900);
-    let (silent, _) = id_of(&c, &s, "silent.webm").await;
+    let (silent, _) = id_of(&s, "silent.webm").await;
     for bad in [silent, cafe] {
         let r = c
             .get(s.url(&format!("/asset/{bad}/audio.mp3")))
@@ -251,11 +240,10 @@ async fn scenario(s: Server, photos: String) {
 
     // A format browsers cannot play is transcoded once, shared by
     // concurrent requests, and then served with ranges like any file.
-    let (avi, _) = id_of(&c, &s, "old.avi").await;
+    let (avi, _) = id_of(&s, "old.avi").await;
     let url = s.url(&format!("/asset/{avi}/video"));
-    let before = get_json(&c, s.url("/stats")).await["counters"]["transcodes"]
-        .as_u64()
-        .unwrap();
+    let stats: Value = s.get_json("/stats").await;
+    let before = stats["counters"]["transcodes"].as_u64().unwrap();
     let (a, b, d) = tokio::join!(c.get(&url).send(), c.get(&url).send(), c.get(&url).send());
     let mut bodies = Vec::new();
     for r in [a, b, d] {
@@ -265,7 +253,7 @@ async fn scenario(s: Server, photos: String) {
         bodies.push(r.bytes().await.unwrap());
     }
     assert!(bodies.iter().all(|x| x == &bodies[0]));
-    let st = get_json(&c, s.url("/stats")).await;
+    let st: Value = s.get_json("/stats").await;
     assert_eq!(
         st["counters"]["transcodes"].as_u64().unwrap() - before,
         1,
@@ -286,7 +274,7 @@ async fn scenario(s: Server, photos: String) {
     assert_eq!(r.bytes().await.unwrap().as_ref(), &bodies[0][..100]);
 
     // File types.
-    let ft = get_json(&c, s.url("/file-types")).await;
+    let ft: Value = s.get_json("/file-types").await;
     assert_eq!(ft["image/jpeg"], 3);
     assert_eq!(ft["video/mp4"], 1);
     assert_eq!(ft["video/x-msvideo"], 1);
@@ -296,7 +284,9 @@ async fn scenario(s: Server, photos: String) {
     assert_eq!(ft["other_breakdown"][".txt"], 1);
 
     // Browse.
-    let b = get_json(&c, s.url(&format!("/browse?path={}", urlencode(&photos)))).await;
+    let b: Value = s
+        .get_json(&format!("/browse?path={}", urlencode(&photos)))
+        .await;
     let names: Vec<&str> = b["entries"]
         .as_array()
         .unwrap()
@@ -329,10 +319,10 @@ async fn scenario(s: Server, photos: String) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    assert_eq!(get_json(&c, s.url("/browse")).await["path"], "/");
+    assert_eq!(s.get_json::<Value>("/browse").await["path"], "/");
 
     // Albums.
-    let (party, _) = id_of(&c, &s, "party.jpg").await;
+    let (party, _) = id_of(&s, "party.jpg").await;
     let r = c
         .post(s.url("/albums"))
         .json(&json!({"name": "Trip", "description": "2023"}))
@@ -367,7 +357,8 @@ async fn scenario(s: Server, photos: String) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
-        get_json(&c, s.url(&format!("/albums/for-asset/{party}"))).await,
+        s.get_json::<Value>(&format!("/albums/for-asset/{party}"))
+            .await,
         json!([aid])
     );
     let r = c
@@ -399,7 +390,7 @@ async fn scenario(s: Server, photos: String) {
         json!([party])
     );
     assert_eq!(
-        get_json(&c, s.url("/albums"))
+        s.get_json::<Value>("/albums")
             .await
             .as_array()
             .unwrap()
@@ -423,7 +414,7 @@ async fn scenario(s: Server, photos: String) {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
     // Permanent delete: a read-only file is a 409 and stays; others go.
-    let (locked, locked_json) = id_of(&c, &s, "locked.jpg").await;
+    let (locked, locked_json) = id_of(&s, "locked.jpg").await;
     let locked_path = locked_json["path"].as_str().unwrap().to_string();
     let mut perm = std::fs::metadata(&locked_path).unwrap().permissions();
     perm.set_readonly(true);
@@ -486,7 +477,7 @@ async fn scenario(s: Server, photos: String) {
         .await
         .unwrap();
     assert_eq!(r["assets_deleted"], 5);
-    assert_eq!(get_json(&c, s.url("/assets")).await, json!([]));
+    assert_eq!(s.get_json::<Value>("/assets").await, json!([]));
     assert!(Path::new(&locked_path).exists());
     assert!(s.terminate().success());
 }

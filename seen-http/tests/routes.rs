@@ -91,14 +91,7 @@ async fn routes_work(s: Server, photos: String) {
     let id = party["id"].as_i64().unwrap();
 
     // Sorting and paging; bad parameters are 400 with a JSON error.
-    let names: Vec<Value> = c
-        .get(s.url("/assets?sort=filename&order=asc&limit=2"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let names: Vec<Value> = s.get_json("/assets?sort=filename&order=asc&limit=2").await;
     let names: Vec<&str> = names
         .iter()
         .map(|a| a["filename"].as_str().unwrap())
@@ -240,14 +233,7 @@ async fn routes_work(s: Server, photos: String) {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
     // Paths.
-    let paths: Vec<Value> = c
-        .get(s.url("/paths"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let paths: Vec<Value> = s.get_json("/paths").await;
     assert_eq!(paths.len(), 1);
     assert_eq!(paths[0]["path"], photos.as_str());
     assert_eq!(paths[0]["is_default"], true);
@@ -314,14 +300,7 @@ async fn routes_work(s: Server, photos: String) {
     assert_eq!(st["watching"], true);
 
     // Stats: the documented shape.
-    let st: Value = c
-        .get(s.url("/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let st: Value = s.get_json("/stats").await;
     for key in [
         "uptime_seconds",
         "queues",
@@ -360,14 +339,7 @@ async fn routes_work(s: Server, photos: String) {
     ] {
         assert!(text.contains(needle), "/metrics lacks {needle}:\n{text}");
     }
-    let perf: Value = c
-        .get(s.url("/performance"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let perf: Value = s.get_json("/performance").await;
     for key in [
         "seen",
         "system_info",
@@ -386,14 +358,7 @@ async fn routes_work(s: Server, photos: String) {
     );
     assert_eq!(perf["typical_ranges"].as_object().unwrap().len(), 5);
     assert!(perf["system_info"]["cpu_cores"].as_u64().unwrap() >= 1);
-    let diag: Value = c
-        .get(s.url("/diag/ffmpeg"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let diag: Value = s.get_json("/diag/ffmpeg").await;
     assert!(
         diag["ffmpeg_version"]
             .as_str()
@@ -424,14 +389,7 @@ async fn routes_work(s: Server, photos: String) {
 
     let r = c.post(s.url("/stats/reset")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let st: Value = c
-        .get(s.url("/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let st: Value = s.get_json("/stats").await;
     assert_eq!(st["processing"]["files_committed"], 0, "{st}");
     assert_eq!(st["processed"]["files_total"], 0, "{st}");
     assert_eq!(st["processing"]["rate_files_per_sec"], 0.0, "{st}");
@@ -471,14 +429,7 @@ async fn routes_work(s: Server, photos: String) {
         .await
         .unwrap();
     assert_eq!(r["assets_deleted"], 2);
-    let list: Vec<Value> = c
-        .get(s.url("/assets"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = s.get_json("/assets").await;
     assert!(list.is_empty());
     let r = c.delete(s.url("/paths")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
@@ -530,14 +481,7 @@ async fn forced_absent_gpu_falls_back_counts_and_disables() {
     );
     let c = reqwest::Client::new();
     s.wait_scan(&videos).await;
-    let perf: Value = c
-        .get(s.url("/performance"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let perf: Value = s.get_json("/performance").await;
     let gpu = &perf["gpu_usage"];
     assert_eq!(gpu["accel"], "CUDA");
     assert_eq!(gpu["jobs_gpu"], 0);
@@ -547,24 +491,10 @@ async fn forced_absent_gpu_falls_back_counts_and_disables() {
     assert!((3..=4).contains(&failures), "{gpu}");
     assert_eq!(gpu["auto_disabled"], true);
     assert_eq!(gpu["enabled"], false);
-    let diag: Value = c
-        .get(s.url("/diag/ffmpeg"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let diag: Value = s.get_json("/diag/ffmpeg").await;
     assert_eq!(diag["gpu_config"]["auto_disabled"], true);
     // Every video still got its thumbnail, from the CPU.
-    let list: Vec<Value> = c
-        .get(s.url("/assets"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = s.get_json("/assets").await;
     assert_eq!(list.len(), 4);
     for a in list {
         let r = c
@@ -623,14 +553,7 @@ async fn conflicts_while_a_scan_runs() {
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let r = c.delete(s.url("/clear")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
-    let st: Value = c
-        .get(s.url("/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let st: Value = s.get_json("/stats").await;
     assert_eq!(st["scan_running"], true);
     assert!(st["current_scan"]["elapsed_seconds"].as_f64().unwrap() >= 0.0);
     s.wait_scan(&big).await;

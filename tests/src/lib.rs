@@ -131,6 +131,16 @@ impl Server {
         }
     }
 
+    /// `GET path` as JSON (whatever the status; a body that is not JSON fails).
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        reqwest::get(self.url(path))
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: not JSON: {e}"))
+    }
+
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
