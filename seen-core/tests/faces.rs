@@ -39,13 +39,6 @@ fn stored_sideways(src: &Path, dst: &Path) {
     std::fs::write(dst, out).unwrap();
 }
 
-fn iou(a: [f64; 4], b: [f64; 4]) -> f64 {
-    let w = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
-    let h = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
-    let area = |r: [f64; 4]| (r[2] - r[0]) * (r[3] - r[1]);
-    w * h / (area(a) + area(b) - w * h)
-}
-
 /// A photo stored sideways with an EXIF orientation is detected upright, and
 /// its face box is in the displayed picture's pixels: the same box as in
 /// the upright original.
@@ -88,7 +81,7 @@ async fn faces_of_an_exif_rotated_photo_are_in_displayed_pixels() {
     let a = lib.faces_of_asset(upright.id).await.unwrap();
     let b = lib.faces_of_asset(sideways.id).await.unwrap();
     assert_eq!((a.len(), b.len()), (1, 1), "one face in each");
-    let overlap = iou(a[0].bbox, b[0].bbox);
+    let overlap = seen_core::media::iou(a[0].bbox, b[0].bbox);
     assert!(
         overlap > 0.8,
         "same box: {:?} vs {:?} (IoU {overlap:.2})",

@@ -8,7 +8,7 @@ use ort::session::Session;
 use ort::value::TensorRef;
 
 use crate::error::{Error, Result};
-use crate::media::Rgb;
+use crate::media::{Rgb, iou};
 
 use super::align::{ARCFACE_TEMPLATE, similarity_transform, warp};
 
@@ -302,20 +302,13 @@ impl FaceModels {
     }
 }
 
-fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
-    let w = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
-    let h = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
-    let inter = w * h;
-    let area = |r: &[f32; 4]| (r[2] - r[0]).max(0.0) * (r[3] - r[1]).max(0.0);
-    inter / (area(a) + area(b) - inter).max(1e-6)
-}
-
 /// Non-maximum suppression, then boxes clipped to the image.
 fn nms(mut found: Vec<Detection>, threshold: f32, w: f32, h: f32) -> Vec<Detection> {
     found.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut kept: Vec<Detection> = Vec::new();
     for d in found {
-        if kept.iter().all(|k| iou(&k.bbox, &d.bbox) <= threshold) {
+        let overlap = |k: &Detection| iou(k.bbox.map(f64::from), d.bbox.map(f64::from));
+        if kept.iter().all(|k| overlap(k) <= threshold as f64) {
             kept.push(d);
         }
     }

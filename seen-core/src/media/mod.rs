@@ -100,5 +100,16 @@ pub fn webp_within(image: &Rgb, max: u32, quality: f32, method: i32) -> Result<V
     }
 }
 
+/// Intersection over union of two boxes `[x1, y1, x2, y2]` (0 when they
+/// do not overlap or are empty).
+pub fn iou(a: [f64; 4], b: [f64; 4]) -> f64 {
+    let w = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
+    let h = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
+    let inter = w * h;
+    let area = |r: [f64; 4]| (r[2] - r[0]).max(0.0) * (r[3] - r[1]).max(0.0);
+    let union = area(a) + area(b) - inter;
+    if union <= 0.0 { 0.0 } else { inter / union }
+}
+
 #[cfg(test)]
 mod tests;

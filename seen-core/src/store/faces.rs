@@ -16,16 +16,6 @@ pub struct NewFace {
     pub embedding: Option<Vec<f32>>,
 }
 
-/// Intersection over union of two boxes (x1, y1, x2, y2).
-fn iou(a: &[f64; 4], b: &[f64; 4]) -> f64 {
-    let w = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
-    let h = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
-    let inter = w * h;
-    let area = |r: &[f64; 4]| (r[2] - r[0]).max(0.0) * (r[3] - r[1]).max(0.0);
-    let union = area(a) + area(b) - inter;
-    if union <= 0.0 { 0.0 } else { inter / union }
-}
-
 fn embedding_bytes(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
@@ -331,7 +321,7 @@ impl Store {
                 let same = manual
                     .iter()
                     .filter(|m| !kept.contains(&m.0))
-                    .map(|m| (m.0, iou(&b, &[m.1, m.2, m.3, m.4])))
+                    .map(|m| (m.0, crate::media::iou(b, [m.1, m.2, m.3, m.4])))
                     .filter(|(_, overlap)| *overlap >= 0.5)
                     .max_by(|x, y| x.1.total_cmp(&y.1))
                     .map(|(id, _)| id);
