@@ -145,3 +145,13 @@ impl From<tokio::task::JoinError> for Error {
         Error::Internal(format!("background task failed: {e}"))
     }
 }
+
+/// The message of a caught panic (`&str` or `String` payloads), for the
+/// places that turn a panic into an error instead of a crash.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}

@@ -65,7 +65,7 @@ thread_local! {
 enum Failure {
     Core(Error),
     Null(&'static str),
-    Panic,
+    Panic(String),
 }
 
 /// The one mapping from core error kinds to C status codes.
@@ -95,7 +95,7 @@ fn record(f: Failure) -> c_int {
     let (code, message) = match f {
         Failure::Core(e) => (code_for(e.kind()), e.to_string()),
         Failure::Null(what) => (SEEN_ERR_NULL_ARGUMENT, format!("{what} must not be NULL")),
-        Failure::Panic => (SEEN_ERR_PANIC, "internal panic in libseen".to_string()),
+        Failure::Panic(why) => (SEEN_ERR_PANIC, format!("internal panic in libseen: {why}")),
     };
     let message = CString::new(message.replace('\0', " ")).expect("NUL bytes replaced");
     LAST_ERROR.with(|l| *l.borrow_mut() = Some((code, message)));
@@ -107,7 +107,7 @@ fn status(f: impl FnOnce() -> Result<(), Failure>) -> c_int {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => SEEN_OK,
         Ok(Err(e)) => record(e),
-        Err(_) => record(Failure::Panic),
+        Err(panic) => record(Failure::Panic(seen_core::error::panic_message(&*panic))),
     }
 }
 
@@ -119,8 +119,8 @@ fn pointer<T>(f: impl FnOnce() -> Result<*mut T, Failure>) -> *mut T {
             record(e);
             std::ptr::null_mut()
         }
-        Err(_) => {
-            record(Failure::Panic);
+        Err(panic) => {
+            record(Failure::Panic(seen_core::error::panic_message(&*panic)));
             std::ptr::null_mut()
         }
     }

@@ -127,11 +127,7 @@ async fn method_not_allowed(method: Method) -> Response {
 /// A handler that panicked still answers with a JSON error (and the
 /// server keeps serving).
 fn panic_response(panic: Box<dyn std::any::Any + Send>) -> Response {
-    let why = panic
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| panic.downcast_ref::<&str>().copied())
-        .unwrap_or("unknown panic");
+    let why = seen_core::error::panic_message(&*panic);
     tracing::error!("request handler panicked: {why}");
     (
         StatusCode::INTERNAL_SERVER_ERROR,

@@ -28,7 +28,7 @@ pub(crate) fn worker_loop(shared: Arc<Shared>) {
                     ingest(&shared, &job)
                 }))
                 .unwrap_or_else(|panic| {
-                    let why = panic_message(&panic);
+                    let why = crate::error::panic_message(&*panic);
                     tracing::error!(path = %job.path, "reading the file panicked: {why}");
                     Counters::add(&shared.counters.file_errors, 1);
                     Some(failed_row(
@@ -66,15 +66,6 @@ pub(crate) fn worker_loop(shared: Arc<Shared>) {
 /// decoder neither kills its worker nor leaves its scan waiting.
 #[cfg(test)]
 pub(crate) static PANIC_ON: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
-
-/// The text of a caught panic.
-fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into())
-}
 
 /// The row of a file that could not be read at all.
 fn failed_row(job: &FileJob, error: String) -> Ingested {
@@ -588,7 +579,7 @@ pub(crate) fn derive(shared: &Shared, job: DerivedJob) {
             .unwrap_or_else(|panic| {
                 Err(Error::Internal(format!(
                     "panicked: {}",
-                    panic_message(&panic)
+                    crate::error::panic_message(&*panic)
                 )))
             });
     if had_image {
