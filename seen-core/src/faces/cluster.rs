@@ -418,13 +418,15 @@ pub fn plan_smart_merge(
 }
 
 /// Apply a plan: create its persons, then move its faces in one
-/// transaction. Returns the number of faces given a person.
-async fn apply(store: &Store, plan: &Plan) -> Result<usize> {
+/// transaction; `faces` follow in memory, so the profiles can be computed
+/// without loading every embedding again. Returns the number of faces
+/// given a person.
+async fn apply(store: &Store, plan: &Plan, faces: &mut [FaceVector]) -> Result<usize> {
     let mut created = Vec::with_capacity(plan.new_persons);
     for _ in 0..plan.new_persons {
         created.push(store.create_person(None).await?);
     }
-    let assignments: Vec<(i64, Option<i64>)> = plan
+    let assignments: HashMap<i64, Option<i64>> = plan
         .moves
         .iter()
         .map(|(face, t)| {
@@ -436,8 +438,14 @@ async fn apply(store: &Store, plan: &Plan) -> Result<usize> {
             (*face, person)
         })
         .collect();
-    store.assign_faces(&assignments).await?;
-    Ok(assignments.iter().filter(|(_, p)| p.is_some()).count())
+    let list: Vec<(i64, Option<i64>)> = assignments.iter().map(|(f, p)| (*f, *p)).collect();
+    store.assign_faces(&list).await?;
+    for f in faces.iter_mut() {
+        if let Some(p) = assignments.get(&f.id) {
+            f.person_id = *p;
+        }
+    }
+    Ok(list.iter().filter(|(_, p)| p.is_some()).count())
 }
 
 async fn on_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
@@ -448,9 +456,13 @@ async fn on_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) 
 pub async fn cluster(store: &Store, params: Params) -> Result<ClusterOutcome> {
     let faces = store.face_vectors().await?;
     let newest = faces.iter().map(|f| f.id).max().unwrap_or(0);
-    let plan = on_blocking(move || plan_incremental(&faces, params)).await?;
-    let faces_assigned = apply(store, &plan).await?;
-    refresh_profiles(store).await?;
+    let (mut faces, plan) = on_blocking(move || {
+        let plan = plan_incremental(&faces, params);
+        (faces, plan)
+    })
+    .await?;
+    let faces_assigned = apply(store, &plan, &mut faces).await?;
+    save_profiles(store, &faces).await?;
     store.set_clustered_through(newest).await?;
     Ok(ClusterOutcome {
         persons_created: plan.new_persons,
@@ -463,14 +475,16 @@ pub async fn cluster(store: &Store, params: Params) -> Result<ClusterOutcome> {
 pub async fn recluster(store: &Store, params: Params) -> Result<(usize, usize)> {
     let faces = store.face_vectors().await?;
     let newest = faces.iter().map(|f| f.id).max().unwrap_or(0);
-    let plan = on_blocking(move || plan_recluster(&faces, params)).await?;
-    apply(store, &plan).await?;
+    let (mut faces, plan) = on_blocking(move || {
+        let plan = plan_recluster(&faces, params);
+        (faces, plan)
+    })
+    .await?;
+    apply(store, &plan, &mut faces).await?;
     store.delete_empty_persons().await?;
-    refresh_profiles(store).await?;
+    save_profiles(store, &faces).await?;
     store.set_clustered_through(newest).await?;
-    let assigned = store
-        .face_vectors()
-        .await?
+    let assigned = faces
         .iter()
         .filter(|f| !f.manual && f.person_id.is_some())
         .count();
@@ -480,15 +494,18 @@ pub async fn recluster(store: &Store, params: Params) -> Result<(usize, usize)> 
 /// Recompute every person's centroid from their faces (and drop the
 /// profiles of persons left without faces).
 pub async fn refresh_profiles(store: &Store) -> Result<()> {
-    let faces = store.face_vectors().await?;
+    save_profiles(store, &store.face_vectors().await?).await
+}
+
+/// Store the profiles (centroid, face count) that `faces` give.
+async fn save_profiles(store: &Store, faces: &[FaceVector]) -> Result<()> {
     let mut counts: HashMap<i64, i64> = HashMap::new();
-    for f in &faces {
+    for f in faces {
         if let Some(p) = f.person_id {
             *counts.entry(p).or_default() += 1;
         }
     }
-    let profiles = centroids(&faces);
-    store.replace_profiles(&profiles, &counts).await
+    store.replace_profiles(&centroids(faces), &counts).await
 }
 
 /// Merge persons closer than `threshold` (see [`plan_smart_merge`]).
@@ -504,12 +521,20 @@ pub async fn smart_merge(store: &Store, threshold: f32) -> Result<(usize, i64)> 
             name: p.named.then_some(p.name),
         })
         .collect();
-    let pairs = on_blocking(move || plan_smart_merge(&faces, &persons, threshold)).await?;
+    let (mut faces, pairs) = on_blocking(move || {
+        let pairs = plan_smart_merge(&faces, &persons, threshold);
+        (faces, pairs)
+    })
+    .await?;
     let mut moved = 0;
     for (source, target) in &pairs {
         moved += store.merge_persons(*source, *target).await?;
+        // The plan never merges persons sharing a photo: every face moves.
+        for f in faces.iter_mut().filter(|f| f.person_id == Some(*source)) {
+            f.person_id = Some(*target);
+        }
     }
-    refresh_profiles(store).await?;
+    save_profiles(store, &faces).await?;
     Ok((pairs.len(), moved))
 }
 
