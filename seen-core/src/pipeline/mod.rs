@@ -732,10 +732,16 @@ impl Pipeline {
 
     /// Queue new derived images for `asset` (after a rotation change).
     pub(crate) fn regenerate(&self, asset: &Asset) {
+        self.queue_derived(asset, true, true);
+    }
+
+    /// Queue the thumbnail and/or preview of `asset` (none for audio or an
+    /// asset not read yet).
+    fn queue_derived(&self, asset: &Asset, thumb: bool, preview: bool) {
         let Some(sha) = asset.sha256.clone() else {
             return;
         };
-        if asset.kind() == AssetKind::Audio {
+        if asset.kind() == AssetKind::Audio || !(thumb || preview) {
             return;
         }
         let tracker = Arc::new(Tracker::new());
@@ -747,8 +753,8 @@ impl Pipeline {
                 exif: asset.orientation as u16,
                 rotation: asset.rotation as u16,
             },
-            thumb: true,
-            preview: true,
+            thumb,
+            preview,
             image: None,
             tracker,
         };
@@ -756,7 +762,8 @@ impl Pipeline {
     }
 
     /// Queue derived images still missing (left when the library last
-    /// closed, or dropped by a pause), of one scan path or of all.
+    /// closed, or dropped by a pause), of one scan path or of all: only the
+    /// sizes still pending, so a finished thumbnail is not made again.
     pub(crate) async fn resume_unfinished(&self, scan_path_id: Option<i64>) -> Result<usize> {
         let assets = self
             .shared
@@ -765,10 +772,11 @@ impl Pipeline {
             .await?;
         let n = assets.len();
         for a in &assets {
-            if a.thumb_state == derived_state::PENDING || a.preview_state == derived_state::PENDING
-            {
-                self.regenerate(a);
-            }
+            self.queue_derived(
+                a,
+                a.thumb_state == derived_state::PENDING,
+                a.preview_state == derived_state::PENDING,
+            );
         }
         Ok(n)
     }
