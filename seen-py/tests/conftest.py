@@ -24,6 +24,14 @@ def jpeg(path: Path, size=(640, 480), color=(200, 60, 40), exif: dict | None = N
     return path
 
 
+def big_photos(root: Path, n: int) -> Path:
+    """`n` 2400×1800 JPEGs: enough work that a scan is still running when
+    a test interrupts or pauses it."""
+    for i in range(n):
+        jpeg(root / f"{i:03}.jpg", size=(2400, 1800), color=(i * 5 % 255, 80, 160))
+    return root
+
+
 @pytest.fixture()
 def photos(tmp_path: Path) -> Path:
     root = tmp_path / "photos"

@@ -10,7 +10,7 @@ from PIL import Image
 
 import seen
 
-from conftest import jpeg
+from conftest import big_photos
 
 
 def test_the_installed_wheel_carries_types():
@@ -142,9 +142,7 @@ def test_plain_progress_without_tqdm(photos: Path, data_dir: Path, monkeypatch, 
 
 
 def test_ctrl_c_stops_the_wait_not_the_scan(tmp_path: Path, data_dir: Path):
-    big = tmp_path / "big"
-    for i in range(40):
-        jpeg(big / f"{i:03}.jpg", size=(2400, 1800), color=(i * 5 % 255, 80, 160))
+    big = big_photos(tmp_path / "big", 40)
     with seen.Library(data_dir) as lib:
         lib.add_path(big)
         timer = threading.Timer(0.3, _thread.interrupt_main)
@@ -162,9 +160,7 @@ def test_ctrl_c_stops_the_wait_not_the_scan(tmp_path: Path, data_dir: Path):
 
 
 def test_a_paused_scan_is_reported_as_cancelled(tmp_path: Path, data_dir: Path):
-    big = tmp_path / "big"
-    for i in range(30):
-        jpeg(big / f"{i:03}.jpg", size=(2400, 1800), color=(i * 7 % 255, 90, 30))
+    big = big_photos(tmp_path / "big", 30)
     with seen.Library(data_dir) as lib:
         lib.add_path(big)
         handle = lib.scan(str(big), wait=False)
