@@ -321,7 +321,14 @@ impl FaceService {
                     .unwrap_or_default()
             ),
             (false, _) => match (
-                super::models::missing_parts(&self.models_dir, self.ort_dylib.as_deref()),
+                // Looking for ONNX Runtime may ask python3: not on the runtime.
+                {
+                    let (dir, dylib) = (self.models_dir.clone(), self.ort_dylib.clone());
+                    tokio::task::spawn_blocking(move || {
+                        super::models::missing_parts(&dir, dylib.as_deref())
+                    })
+                    .await?
+                },
                 error,
             ) {
                 (Some(missing), _) => missing,
