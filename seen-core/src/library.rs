@@ -153,9 +153,7 @@ impl Library {
         let sp = self.registered(path).await?;
         self.inner.pipeline.forget_path(&sp.path);
         let removed = self.inner.store.remove_scan_path(&sp.path).await?;
-        for sha in &removed.sha256s {
-            self.inner.pipeline.forget_derived(Some(sha)).await;
-        }
+        self.inner.pipeline.forget_derived(&removed.sha256s).await;
         Ok(removed)
     }
 

@@ -363,23 +363,36 @@ impl Pipeline {
 
     /// Delete assets whose files are gone (unless a moved copy took them over).
     async fn remove_missing(&self, missing: discover::Missing) -> u64 {
-        let mut ids = Vec::new();
+        let mut gone = HashMap::new();
         for (id, path) in missing {
-            if tokio::fs::try_exists(&path).await.unwrap_or(true) {
-                continue;
-            }
-            match self.shared.store.asset(id).await {
-                Ok(a) if a.path == path => ids.push(a),
-                _ => {}
+            if !tokio::fs::try_exists(&path).await.unwrap_or(true) {
+                gone.insert(id, path);
             }
         }
-        if ids.is_empty() {
+        if gone.is_empty() {
             return 0;
         }
-        let removed = self.delete_assets(&ids, false).await.unwrap_or_else(|e| {
-            tracing::error!("cannot remove vanished files from the index: {e}");
-            0
-        });
+        let ids: Vec<i64> = gone.keys().copied().collect();
+        let assets = match self.shared.store.assets_by_ids(&ids).await {
+            Ok(found) => found
+                .into_iter()
+                .filter(|a| gone.get(&a.id) == Some(&a.path))
+                .collect::<Vec<_>>(),
+            Err(e) => {
+                tracing::error!("cannot look up vanished files: {e}");
+                return 0;
+            }
+        };
+        if assets.is_empty() {
+            return 0;
+        }
+        let removed = self
+            .delete_assets(&assets, false)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!("cannot remove vanished files from the index: {e}");
+                0
+            });
         Counters::add(&self.shared.counters.files_removed, removed);
         removed
     }
@@ -388,21 +401,30 @@ impl Pipeline {
     pub(crate) async fn delete_assets(&self, assets: &[Asset], exclude: bool) -> Result<u64> {
         let ids: Vec<i64> = assets.iter().map(|a| a.id).collect();
         let n = self.shared.store.delete_assets(&ids, exclude).await?;
-        for a in assets {
-            self.forget_derived(a.sha256.as_deref()).await;
-        }
+        let shas: Vec<String> = assets.iter().filter_map(|a| a.sha256.clone()).collect();
+        self.forget_derived(&shas).await;
         Ok(n)
     }
 
-    /// Remove the derived files of `sha256` when no asset uses them any more.
-    pub(crate) async fn forget_derived(&self, sha256: Option<&str>) {
-        if let Some(sha) = sha256
-            && self.shared.store.count_sha256(sha).await.unwrap_or(1) == 0
-        {
-            let derived = self.shared.derived.clone();
-            let sha = sha.to_string();
-            let _ = tokio::task::spawn_blocking(move || derived.remove_all(&sha)).await;
+    /// Remove the derived files of those content hashes no asset uses any more.
+    pub(crate) async fn forget_derived(&self, shas: &[String]) {
+        let unused = match self.shared.store.unused_sha256s(shas).await {
+            Ok(unused) => unused,
+            Err(e) => {
+                tracing::warn!("cannot tell which derived files are unused; kept: {e}");
+                return;
+            }
+        };
+        if unused.is_empty() {
+            return;
         }
+        let derived = self.shared.derived.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            for sha in &unused {
+                derived.remove_all(sha);
+            }
+        })
+        .await;
     }
 
     /// Whether a scan of `path` is running.

@@ -465,14 +465,48 @@ pub(super) const ASSET_COLUMNS: &str = "id, scan_path_id, path, dirname, filenam
     focal_length_mm, gps_lat, gps_lon, gps_alt, duration_ms, video_codec, audio_codec, \
     has_audio, error, thumb_state, preview_state, faces_scanned_at, faces_error, indexed_at, updated_at";
 
-const UPSERT_ASSET: &str = "INSERT INTO assets (scan_path_id, path, dirname, filename, ext, \
-    mime, kind, size, mtime_ns, ctime_ns, sha256, width, height, orientation, date_taken, \
+/// Rows per multi-row statement (35 bound values each, well under the
+/// parameter limits of SQLite and Postgres).
+const ROWS_PER_STATEMENT: usize = 200;
+
+/// `rows` parenthesised groups of `cols` numbered placeholders starting at
+/// `$first`, each followed by `extra` (shared values such as `, $1`).
+fn value_rows(rows: usize, cols: usize, first: usize, extra: &str) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(first + r * cols + c).to_string());
+        }
+        out.push_str(extra);
+        out.push(')');
+    }
+    out
+}
+
+/// `n` numbered placeholders from `$first`, comma-separated.
+fn placeholders(n: usize, first: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+const UPSERT_ASSETS_HEAD: &str = "INSERT INTO assets (scan_path_id, path, dirname, filename, \
+    ext, mime, kind, size, mtime_ns, ctime_ns, sha256, width, height, orientation, date_taken, \
     date_taken_offset_min, camera_make, camera_model, lens, iso, fnumber, exposure_s, \
     focal_length_mm, gps_lat, gps_lon, gps_alt, duration_ms, video_codec, audio_codec, \
-    has_audio, error, thumb_state, preview_state, indexed_at, updated_at, search_text) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-    $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $33, $34, $32, $32, $35) \
-    ON CONFLICT (path) DO UPDATE SET scan_path_id = excluded.scan_path_id, \
+    has_audio, error, thumb_state, preview_state, search_text, indexed_at, updated_at) VALUES";
+
+const UPSERT_ASSETS_TAIL: &str = "ON CONFLICT (path) DO UPDATE SET \
+    scan_path_id = excluded.scan_path_id, \
     dirname = excluded.dirname, filename = excluded.filename, ext = excluded.ext, \
     mime = excluded.mime, kind = excluded.kind, size = excluded.size, \
     mtime_ns = excluded.mtime_ns, ctime_ns = excluded.ctime_ns, sha256 = excluded.sha256, \
@@ -491,7 +525,7 @@ const UPSERT_ASSET: &str = "INSERT INTO assets (scan_path_id, path, dirname, fil
     faces_error = CASE WHEN assets.sha256 = excluded.sha256 \
         THEN assets.faces_error ELSE NULL END, \
     updated_at = excluded.updated_at, search_text = excluded.search_text \
-    RETURNING id";
+    RETURNING id, path";
 
 /// A value bound to a dynamically built statement.
 enum BindValue {
@@ -509,88 +543,129 @@ pub(crate) fn split_path(path: &str) -> (&str, &str) {
 }
 
 impl Store {
-    /// Insert or update (by path) a batch of assets in one transaction;
-    /// returns their ids in input order. A changed file gets its derived
-    /// images and faces redone; its id, rotation and album links stay.
+    /// Insert or update (by path) a batch of assets in one transaction of a
+    /// few multi-row statements (never a round trip per row); returns their
+    /// ids in input order. A changed file gets its derived images and faces
+    /// redone; its id, rotation and album links stay. When one path comes
+    /// twice, its last row wins.
     pub async fn upsert_assets(&self, batch: &[NewAsset]) -> Result<Vec<i64>> {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
         let t = now();
+        // The last row of each path, in input order.
+        let mut last_of: HashMap<&str, usize> = HashMap::new();
+        for (i, a) in batch.iter().enumerate() {
+            last_of.insert(a.path.as_str(), i);
+        }
+        let unique: Vec<&NewAsset> = batch
+            .iter()
+            .enumerate()
+            .filter(|(i, a)| last_of[a.path.as_str()] == *i)
+            .map(|(_, a)| a)
+            .collect();
+        let (moves, mut inserts): (Vec<&NewAsset>, Vec<&NewAsset>) =
+            unique.into_iter().partition(|a| a.moved_from.is_some());
+        let mut ids: HashMap<String, i64> = HashMap::new();
         on_write!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let mut ids = Vec::with_capacity(batch.len());
-            for a in batch {
-                let (dirname, filename) = split_path(&a.path);
-                if let Some(old) = a.moved_from {
-                    // Same content under a new name: keep the id (and with it
-                    // albums, faces, rotation), update where it lives.
-                    let moved: Option<i64> = sqlx::query_scalar(
-                        "UPDATE assets SET scan_path_id = $1, path = $2, dirname = $3, \
-                         filename = $4, ext = $5, mtime_ns = $6, ctime_ns = $7, \
-                         updated_at = $8, search_text = $10 WHERE id = $9 RETURNING id",
-                    )
-                    .bind(a.scan_path_id)
-                    .bind(&a.path)
-                    .bind(dirname)
-                    .bind(filename)
-                    .bind(&a.ext)
-                    .bind(a.mtime_ns)
-                    .bind(a.ctime_ns)
-                    .bind(t)
-                    .bind(old)
-                    .bind(crate::search::search_text(&a.path))
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if let Some(id) = moved {
-                        ids.push(id);
-                        continue;
-                    }
+            // Same content under a new name: keep the id (and with it albums,
+            // faces, rotation), update where it lives.
+            for chunk in moves.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "WITH m(id, scan_path_id, path, dirname, filename, ext, mtime_ns, \
+                     ctime_ns, search_text) AS (VALUES {}) \
+                     UPDATE assets SET scan_path_id = m.scan_path_id, path = m.path, \
+                     dirname = m.dirname, filename = m.filename, ext = m.ext, \
+                     mtime_ns = m.mtime_ns, ctime_ns = m.ctime_ns, updated_at = $1, \
+                     search_text = m.search_text FROM m WHERE assets.id = m.id \
+                     RETURNING assets.id, assets.path",
+                    value_rows(chunk.len(), 9, 2, "")
+                );
+                let mut q = sqlx::query_as::<_, (i64, String)>(&sql).bind(t);
+                for a in chunk {
+                    let (dirname, filename) = split_path(&a.path);
+                    q = q
+                        .bind(a.moved_from)
+                        .bind(a.scan_path_id)
+                        .bind(&a.path)
+                        .bind(dirname)
+                        .bind(filename)
+                        .bind(&a.ext)
+                        .bind(a.mtime_ns)
+                        .bind(a.ctime_ns)
+                        .bind(crate::search::search_text(&a.path));
                 }
-                let kind = a.kind.unwrap_or(AssetKind::Image).as_str();
-                let id: i64 = sqlx::query_scalar(UPSERT_ASSET)
-                    .bind(a.scan_path_id)
-                    .bind(&a.path)
-                    .bind(dirname)
-                    .bind(filename)
-                    .bind(&a.ext)
-                    .bind(&a.mime)
-                    .bind(kind)
-                    .bind(a.size)
-                    .bind(a.mtime_ns)
-                    .bind(a.ctime_ns)
-                    .bind(&a.sha256)
-                    .bind(a.width)
-                    .bind(a.height)
-                    .bind(a.orientation)
-                    .bind(a.date_taken)
-                    .bind(a.date_taken_offset_min)
-                    .bind(&a.camera_make)
-                    .bind(&a.camera_model)
-                    .bind(&a.lens)
-                    .bind(a.iso)
-                    .bind(a.fnumber)
-                    .bind(a.exposure_s)
-                    .bind(a.focal_length_mm)
-                    .bind(a.gps_lat)
-                    .bind(a.gps_lon)
-                    .bind(a.gps_alt)
-                    .bind(a.duration_ms)
-                    .bind(&a.video_codec)
-                    .bind(&a.audio_codec)
-                    .bind(a.has_audio)
-                    .bind(&a.error)
-                    .bind(t)
-                    .bind(a.thumb_state)
-                    .bind(a.preview_state)
-                    .bind(crate::search::search_text(&a.path))
-                    .fetch_one(&mut *tx)
-                    .await?;
-                ids.push(id);
+                ids.extend(
+                    q.fetch_all(&mut *tx)
+                        .await?
+                        .into_iter()
+                        .map(|(id, p)| (p, id)),
+                );
+            }
+            // A move whose old asset is gone meanwhile is a new file.
+            inserts.extend(moves.iter().filter(|a| !ids.contains_key(&a.path)));
+            for chunk in inserts.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "{UPSERT_ASSETS_HEAD} {} {UPSERT_ASSETS_TAIL}",
+                    value_rows(chunk.len(), 34, 2, ", $1, $1")
+                );
+                let mut q = sqlx::query_as::<_, (i64, String)>(&sql).bind(t);
+                for a in chunk {
+                    let (dirname, filename) = split_path(&a.path);
+                    q = q
+                        .bind(a.scan_path_id)
+                        .bind(&a.path)
+                        .bind(dirname)
+                        .bind(filename)
+                        .bind(&a.ext)
+                        .bind(&a.mime)
+                        .bind(a.kind.unwrap_or(AssetKind::Image).as_str())
+                        .bind(a.size)
+                        .bind(a.mtime_ns)
+                        .bind(a.ctime_ns)
+                        .bind(&a.sha256)
+                        .bind(a.width)
+                        .bind(a.height)
+                        .bind(a.orientation)
+                        .bind(a.date_taken)
+                        .bind(a.date_taken_offset_min)
+                        .bind(&a.camera_make)
+                        .bind(&a.camera_model)
+                        .bind(&a.lens)
+                        .bind(a.iso)
+                        .bind(a.fnumber)
+                        .bind(a.exposure_s)
+                        .bind(a.focal_length_mm)
+                        .bind(a.gps_lat)
+                        .bind(a.gps_lon)
+                        .bind(a.gps_alt)
+                        .bind(a.duration_ms)
+                        .bind(&a.video_codec)
+                        .bind(&a.audio_codec)
+                        .bind(a.has_audio)
+                        .bind(&a.error)
+                        .bind(a.thumb_state)
+                        .bind(a.preview_state)
+                        .bind(crate::search::search_text(&a.path));
+                }
+                ids.extend(
+                    q.fetch_all(&mut *tx)
+                        .await?
+                        .into_iter()
+                        .map(|(id, p)| (p, id)),
+                );
             }
             tx.commit().await?;
-            Ok(ids)
-        })
+        });
+        batch
+            .iter()
+            .map(|a| {
+                ids.get(&a.path)
+                    .copied()
+                    .ok_or_else(|| Error::Internal(format!("no row came back for {}", a.path)))
+            })
+            .collect()
     }
 
     /// One asset by id.
@@ -807,36 +882,58 @@ impl Store {
 
     /// Delete assets by id (their faces and album links go with them); returns
     /// how many rows went. With `exclude`, their paths are remembered so later
-    /// scans do not add them back.
+    /// scans do not add them back. One transaction of multi-row statements.
     pub async fn delete_assets(&self, ids: &[i64], exclude: bool) -> Result<u64> {
         let t = now();
         on_write!(self, |pool| {
             let mut tx = pool.begin().await?;
             let mut deleted = 0;
-            for id in ids {
-                let path: Option<String> =
-                    sqlx::query_scalar("DELETE FROM assets WHERE id = $1 RETURNING path")
-                        .bind(id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                if let Some(path) = path {
-                    deleted += 1;
-                    if exclude {
-                        sqlx::query(
-                            "INSERT INTO excluded_paths (path, dirname, excluded_at) \
-                             VALUES ($1, $2, $3) ON CONFLICT (path) DO NOTHING",
-                        )
-                        .bind(&path)
-                        .bind(split_path(&path).0)
-                        .bind(t)
-                        .execute(&mut *tx)
-                        .await?;
+            for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "DELETE FROM assets WHERE id IN ({}) RETURNING path",
+                    placeholders(chunk.len(), 1)
+                );
+                let mut q = sqlx::query_scalar::<_, String>(&sql);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                let paths = q.fetch_all(&mut *tx).await?;
+                deleted += paths.len() as u64;
+                if exclude && !paths.is_empty() {
+                    let sql = format!(
+                        "INSERT INTO excluded_paths (path, dirname, excluded_at) VALUES {} \
+                         ON CONFLICT (path) DO NOTHING",
+                        value_rows(paths.len(), 2, 2, ", $1")
+                    );
+                    let mut q = sqlx::query(&sql).bind(t);
+                    for path in &paths {
+                        q = q.bind(path).bind(split_path(path).0);
                     }
+                    q.execute(&mut *tx).await?;
                 }
             }
             tx.commit().await?;
             Ok(deleted)
         })
+    }
+
+    /// Assets by id (those that exist), in id order.
+    pub async fn assets_by_ids(&self, ids: &[i64]) -> Result<Vec<Asset>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT {ASSET_COLUMNS} FROM assets WHERE id IN ({}) ORDER BY id",
+                placeholders(chunk.len(), 1)
+            );
+            on_read!(self, |pool| {
+                let mut q = sqlx::query_as::<_, Asset>(&sql);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                out.extend(q.fetch_all(pool).await?);
+            });
+        }
+        Ok(out)
     }
 
     /// Whether `path` was removed from the index on purpose.
@@ -906,11 +1003,10 @@ impl Store {
         shas: &[String],
     ) -> Result<Vec<(i64, String, String)>> {
         let mut out = Vec::new();
-        for chunk in shas.chunks(200) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        for chunk in shas.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "SELECT id, path, sha256 FROM assets WHERE sha256 IN ({}) ORDER BY id",
-                placeholders.join(", ")
+                placeholders(chunk.len(), 1)
             );
             let rows: Vec<(i64, String, String)> = on_read!(self, |pool| {
                 let mut q = sqlx::query_as(&sql);
@@ -925,25 +1021,46 @@ impl Store {
     }
 
     /// Record derived-image states (of every asset with each content and
-    /// rotation) in one transaction.
+    /// rotation) in one transaction of multi-row statements. Updates of the
+    /// same content and rotation are merged first, later ones winning.
     pub async fn set_derived_states(&self, updates: &[DerivedUpdate]) -> Result<()> {
-        if updates.is_empty() {
+        let mut merged: Vec<DerivedUpdate> = Vec::new();
+        let mut at: HashMap<(&str, i64), usize> = HashMap::new();
+        for u in updates {
+            match at.get(&(u.sha256.as_str(), u.rotation)) {
+                Some(&i) => {
+                    let m = &mut merged[i];
+                    m.thumb = u.thumb.or(m.thumb);
+                    m.preview = u.preview.or(m.preview);
+                }
+                None => {
+                    at.insert((u.sha256.as_str(), u.rotation), merged.len());
+                    merged.push(u.clone());
+                }
+            }
+        }
+        if merged.is_empty() {
             return Ok(());
         }
         on_write!(self, |pool| {
             let mut tx = pool.begin().await?;
-            for u in updates {
-                sqlx::query(
-                    "UPDATE assets SET thumb_state = COALESCE($1, thumb_state), \
-                     preview_state = COALESCE($2, preview_state) \
-                     WHERE sha256 = $3 AND rotation = $4",
-                )
-                .bind(u.thumb)
-                .bind(u.preview)
-                .bind(&u.sha256)
-                .bind(u.rotation)
-                .execute(&mut *tx)
-                .await?;
+            for chunk in merged.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "WITH u(sha256, rotation, thumb, preview) AS (VALUES {}) \
+                     UPDATE assets SET thumb_state = COALESCE(u.thumb, assets.thumb_state), \
+                     preview_state = COALESCE(u.preview, assets.preview_state) \
+                     FROM u WHERE assets.sha256 = u.sha256 AND assets.rotation = u.rotation",
+                    value_rows(chunk.len(), 4, 1, "")
+                );
+                let mut q = sqlx::query(&sql);
+                for u in chunk {
+                    q = q
+                        .bind(&u.sha256)
+                        .bind(u.rotation)
+                        .bind(u.thumb)
+                        .bind(u.preview);
+                }
+                q.execute(&mut *tx).await?;
             }
             tx.commit().await?;
         });
@@ -969,16 +1086,31 @@ impl Store {
         })
     }
 
-    /// How many assets share this content hash.
-    pub async fn count_sha256(&self, sha256: &str) -> Result<i64> {
-        on_read!(self, |pool| {
-            Ok(
-                sqlx::query_scalar("SELECT COUNT(*) FROM assets WHERE sha256 = $1")
-                    .bind(sha256)
-                    .fetch_one(pool)
-                    .await?,
-            )
-        })
+    /// The content hashes of `shas` that no asset has any more (whose
+    /// derived files can go).
+    pub async fn unused_sha256s(&self, shas: &[String]) -> Result<Vec<String>> {
+        let mut used = HashSet::new();
+        for chunk in shas.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT DISTINCT sha256 FROM assets WHERE sha256 IN ({})",
+                placeholders(chunk.len(), 1)
+            );
+            on_read!(self, |pool| {
+                let mut q = sqlx::query_scalar::<_, String>(&sql);
+                for sha in chunk {
+                    q = q.bind(sha);
+                }
+                used.extend(q.fetch_all(pool).await?);
+            });
+        }
+        let mut unused: Vec<String> = shas
+            .iter()
+            .filter(|s| !used.contains(*s))
+            .cloned()
+            .collect();
+        unused.sort();
+        unused.dedup();
+        Ok(unused)
     }
 
     /// Groups of asset ids with identical content (two or more per group).

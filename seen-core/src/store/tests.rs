@@ -51,6 +51,7 @@ both_backends!(
     albums_change_and_clear_index,
     faces_keep_choices_made_by_hand,
     every_sort_walks_an_index,
+    batches_span_statements_and_merge_repeats,
 );
 
 fn asset(scan_path_id: i64, path: &str, size: i64, mtime_s: i64) -> NewAsset {
@@ -759,4 +760,110 @@ async fn every_sort_walks_an_index(store: Store) {
             );
         }
     }
+}
+
+/// Batches larger than one multi-row statement keep input order; a path
+/// repeated in one batch is one row (its last version); moves keep ids;
+/// derived-state updates of one content merge; lookups by id and unused
+/// hashes work across statement chunks.
+async fn batches_span_statements_and_merge_repeats(store: Store) {
+    let root = store.add_scan_path("/big", true).await.unwrap();
+    let rows: Vec<NewAsset> = (0..450)
+        .map(|i| asset(root.id, &format!("/big/d{}/f{i}.jpg", i % 7), 1000 + i, 1))
+        .collect();
+    let ids = store.upsert_assets(&rows).await.unwrap();
+    assert_eq!(ids.len(), 450);
+    for (i, id) in ids.iter().enumerate().step_by(37) {
+        assert_eq!(store.asset(*id).await.unwrap().path, rows[i].path);
+    }
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 450);
+
+    // The same path twice in one batch: one row, the later one wins.
+    let mut first = asset(root.id, "/big/twice.jpg", 7, 1);
+    first.camera_make = Some("Old".into());
+    let mut second = first.clone();
+    second.camera_make = Some("New".into());
+    second.size = 8;
+    let twice = store
+        .upsert_assets(&[first, rows[0].clone(), second])
+        .await
+        .unwrap();
+    assert_eq!(twice[0], twice[2]);
+    assert_eq!(twice[1], ids[0]);
+    let got = store.asset(twice[0]).await.unwrap();
+    assert_eq!((got.size, got.camera_make.as_deref()), (8, Some("New")));
+    assert_eq!(store.count_assets().await.unwrap(), 451);
+
+    // Moves keep their ids, next to plain inserts in the same batch.
+    let mut moved = asset(root.id, "/big/moved/f3.jpg", 1003, 2);
+    moved.moved_from = Some(ids[3]);
+    let mut stale = asset(root.id, "/big/moved/ghost.jpg", 5, 2);
+    stale.moved_from = Some(987_654);
+    let fresh = asset(root.id, "/big/new.jpg", 6, 2);
+    let out = store.upsert_assets(&[moved, stale, fresh]).await.unwrap();
+    assert_eq!(out[0], ids[3]);
+    let got = store.asset(ids[3]).await.unwrap();
+    assert_eq!(
+        (got.dirname.as_str(), got.filename.as_str()),
+        ("/big/moved", "f3.jpg")
+    );
+    assert!(!out[1..].contains(&ids[3]) && out[1] != out[2]);
+    assert_eq!(
+        store.asset(out[1]).await.unwrap().path,
+        "/big/moved/ghost.jpg"
+    );
+    assert!(store.asset_by_path(&rows[3].path).await.unwrap().is_none());
+
+    // Thumb then preview of one content in one batch: both land.
+    let sha = rows[5].sha256.clone().unwrap();
+    store
+        .set_derived_states(&[
+            DerivedUpdate {
+                sha256: sha.clone(),
+                rotation: 0,
+                thumb: Some(1),
+                preview: None,
+            },
+            DerivedUpdate {
+                sha256: rows[6].sha256.clone().unwrap(),
+                rotation: 0,
+                thumb: Some(2),
+                preview: Some(2),
+            },
+            DerivedUpdate {
+                sha256: sha.clone(),
+                rotation: 0,
+                thumb: None,
+                preview: Some(1),
+            },
+            DerivedUpdate {
+                sha256: sha.clone(),
+                rotation: 90,
+                thumb: Some(2),
+                preview: Some(2),
+            },
+        ])
+        .await
+        .unwrap();
+    let five = store.asset(ids[5]).await.unwrap();
+    assert_eq!((five.thumb_state, five.preview_state), (1, 1));
+    let six = store.asset(ids[6]).await.unwrap();
+    assert_eq!((six.thumb_state, six.preview_state), (2, 2));
+
+    let wanted: Vec<i64> = ids.iter().copied().chain([424_242]).collect();
+    let found = store.assets_by_ids(&wanted).await.unwrap();
+    assert_eq!(found.len(), 450);
+    assert!(found.windows(2).all(|w| w[0].id < w[1].id));
+
+    let deleted = store.delete_assets(&ids[100..350], true).await.unwrap();
+    assert_eq!(deleted, 250);
+    assert!(store.is_excluded(&rows[349].path).await.unwrap());
+    let shas: Vec<String> = rows.iter().filter_map(|r| r.sha256.clone()).collect();
+    let unused = store.unused_sha256s(&shas).await.unwrap();
+    assert_eq!(unused.len(), 250);
+    assert!(unused.contains(rows[100].sha256.as_ref().unwrap()));
+    assert!(!unused.contains(rows[99].sha256.as_ref().unwrap()));
 }
