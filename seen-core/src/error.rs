@@ -39,8 +39,15 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The database failed (connection, constraint, migration).
-    #[error("database error: {0}")]
-    Database(String),
+    #[error("database error: {message}")]
+    Database {
+        /// What went wrong.
+        message: String,
+        /// The database refused the statement itself (a constraint or a
+        /// value it cannot take), as opposed to failing to run it
+        /// (connection, pool, I/O): other rows may still go through.
+        rejected: bool,
+    },
     /// Decoding, probing or encoding media failed.
     #[error("media error: {0}")]
     Media(String),
@@ -92,7 +99,7 @@ impl Error {
             Error::ReadOnly { .. } => ErrorKind::ReadOnly,
             Error::Unsupported(_) => ErrorKind::Unsupported,
             Error::Io { .. } => ErrorKind::Io,
-            Error::Database(_) => ErrorKind::Database,
+            Error::Database { .. } => ErrorKind::Database,
             Error::Media(_) => ErrorKind::Media,
             Error::Model(_) => ErrorKind::Model,
             Error::Cancelled(_) => ErrorKind::Cancelled,
@@ -117,6 +124,19 @@ impl Error {
     pub fn invalid(what: impl std::fmt::Display) -> Error {
         Error::InvalidInput(what.to_string())
     }
+
+    /// A database failure that is not a refusal of the statement.
+    pub fn database(what: impl std::fmt::Display) -> Error {
+        Error::Database {
+            message: what.to_string(),
+            rejected: false,
+        }
+    }
+
+    /// Whether the database refused the statement (see [`Error::Database`]).
+    pub fn is_rejected_by_database(&self) -> bool {
+        matches!(self, Error::Database { rejected: true, .. })
+    }
 }
 
 impl From<std::io::Error> for Error {
@@ -129,14 +149,18 @@ impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
         match e {
             sqlx::Error::RowNotFound => Error::NotFound("row not found".into()),
-            other => Error::Database(other.to_string()),
+            sqlx::Error::Database(db) => Error::Database {
+                message: db.to_string(),
+                rejected: true,
+            },
+            other => Error::database(other),
         }
     }
 }
 
 impl From<sqlx::migrate::MigrateError> for Error {
     fn from(e: sqlx::migrate::MigrateError) -> Self {
-        Error::Database(format!("migration failed: {e}"))
+        Error::database(format!("migration failed: {e}"))
     }
 }
 

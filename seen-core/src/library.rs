@@ -256,6 +256,13 @@ impl Library {
         self.inner.store.search_assets(query).await
     }
 
+    /// Assets stored with a recorded problem (the `error` field says why:
+    /// unreadable, partly read, or metadata the database refused), oldest
+    /// first; `limit` within 1..=1000.
+    pub async fn problem_assets(&self, limit: i64, offset: i64) -> Result<Vec<Asset>> {
+        self.inner.store.problem_assets(limit, offset).await
+    }
+
     /// One asset.
     pub async fn asset(&self, id: i64) -> Result<Asset> {
         self.inner.store.asset(id).await

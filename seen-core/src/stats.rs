@@ -58,7 +58,8 @@ pub struct Counters {
     pub previews_written: AtomicU64,
     /// Files that could only be partly read (error recorded).
     pub file_errors: AtomicU64,
-    /// Database batches that failed after retries.
+    /// Rows the database could not take after retries (files not stored,
+    /// or stored without their metadata; derived-image states not recorded).
     pub db_failures: AtomicU64,
     /// Assets removed because their files were gone.
     pub files_removed: AtomicU64,
@@ -421,7 +422,7 @@ pub fn prometheus_text(report: &StatsReport, gpu: &crate::media::accel::GpuUsage
         ),
         (
             "seen_db_failures_total",
-            "Database batches that failed after retries",
+            "Rows the database could not take after retries",
             c.db_failures,
         ),
         (

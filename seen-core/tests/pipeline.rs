@@ -78,6 +78,7 @@ both_backends!(
     rotation_lives_in_the_database,
     failed_files_are_tried_again_when_they_change,
     paused_path_catches_up_after_restart,
+    refused_rows_cost_no_other_row,
 );
 
 fn write(path: &Path, bytes: &[u8]) {
@@ -432,9 +433,18 @@ async fn cold_scan_describes_everything(env: Env) {
         webp_size(&env.lib.thumbnail(mislabelled.id).await.unwrap()),
         (50, 40)
     );
-    // A truncated JPEG is either decoded with what is there or recorded as an error.
+    // A truncated JPEG is decoded with what is there and recorded as truncated.
     let truncated = by_name(&env.lib, "truncated.jpg").await;
-    assert!(truncated.thumb_state == 1 || truncated.error.is_some());
+    assert_eq!(truncated.thumb_state, 1);
+    assert!(
+        truncated
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .contains("truncated JPEG"),
+        "{:?}",
+        truncated.error
+    );
 
     // Every derived file is under the data dir, and the originals are untouched.
     assert_eq!(std::fs::read(p.join("2023/party.jpg")).unwrap(), bytes);
@@ -849,4 +859,88 @@ async fn paused_path_catches_up_after_restart(env: Env) {
     })
     .await;
     lib.close().await;
+}
+
+/// Make the database itself refuse some rows, as a constraint or a value it
+/// cannot take would: new rows whose camera make is "Poison" or whose file
+/// is named `refused.jpg`. With `on` false, take that back.
+async fn refuse_rows(config: &seen_core::Config, on: bool) {
+    use sqlx::Connection;
+    let url = config.effective_database_url();
+    let statements: &[&str] = match (url.starts_with("postgres"), on) {
+        (true, true) => &[
+            "CREATE FUNCTION refuse_rows() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.camera_make = 'Poison' OR NEW.filename = 'refused.jpg' THEN \
+             RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$",
+            "CREATE TRIGGER refuse_rows BEFORE INSERT ON assets \
+             FOR EACH ROW EXECUTE FUNCTION refuse_rows()",
+        ],
+        (true, false) => &["DROP TRIGGER refuse_rows ON assets"],
+        (false, true) => &["CREATE TRIGGER refuse_rows BEFORE INSERT ON assets \
+             WHEN NEW.camera_make = 'Poison' OR NEW.filename = 'refused.jpg' \
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"],
+        (false, false) => &["DROP TRIGGER refuse_rows"],
+    };
+    if url.starts_with("postgres") {
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        for sql in statements {
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        for sql in statements {
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+    }
+}
+
+/// A row the database refuses is found by halving its batch: every other
+/// file of the batch is stored, the refused one is stored without its
+/// metadata and with the reason (listed as a problem), and a file that
+/// cannot be stored at all is reported by the scan and read again later.
+async fn refused_rows_cost_no_other_row(env: Env) {
+    let p = &env.photos;
+    for i in 0..14 {
+        write(&p.join(format!("ok{i:02}.jpg")), &mk::jpeg(64, 48, i, None));
+    }
+    let poison = ExifSpec {
+        make: Some("Poison"),
+        model: Some("X1"),
+        ..ExifSpec::default()
+    };
+    write(
+        &p.join("poisoned.jpg"),
+        &mk::jpeg(64, 48, 40, Some(&poison)),
+    );
+    write(&p.join("refused.jpg"), &mk::jpeg(64, 48, 41, None));
+    env.lib.add_path(p.to_str().unwrap()).await.unwrap();
+    refuse_rows(&env.config, true).await;
+    let before = env.lib.counters().db_failures;
+
+    let outcome = scan(&env).await;
+    assert_eq!(outcome.files_processed, 15, "{outcome:?}");
+    assert_eq!(outcome.files_with_errors, 1, "{outcome:?}");
+    assert_eq!(outcome.files_not_stored, 1, "{outcome:?}");
+    assert_eq!(env.lib.counters().db_failures - before, 2);
+    let all = all_assets(&env.lib).await;
+    assert_eq!(all.len(), 15);
+    assert!(all.iter().all(|a| a.filename != "refused.jpg"));
+    let poisoned = by_name(&env.lib, "poisoned.jpg").await;
+    assert_eq!((poisoned.camera_make, poisoned.camera_model), (None, None));
+    assert_eq!(poisoned.width, Some(64));
+    let reason = poisoned.error.clone().unwrap_or_default();
+    assert!(reason.contains("refused by the test"), "{reason}");
+    let problems = env.lib.problem_assets(100, 0).await.unwrap();
+    assert_eq!(
+        problems.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![poisoned.id]
+    );
+    assert!(env.lib.problem_assets(0, 0).await.is_err());
+    assert_eq!(by_name(&env.lib, "ok13.jpg").await.thumb_state, 1);
+
+    // Once the database takes it, the next scan stores the missing file.
+    refuse_rows(&env.config, false).await;
+    let again = scan(&env).await;
+    assert_eq!((again.files_processed, again.files_not_stored), (1, 0));
+    assert_eq!(by_name(&env.lib, "refused.jpg").await.error, None);
 }

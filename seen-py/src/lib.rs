@@ -380,6 +380,14 @@ impl Library {
         e.run(py, e.library.set_rotation(id, rotation))
     }
 
+    /// Assets stored with a recorded problem (their `error` says why), oldest first.
+    #[pyo3(signature = (limit = 200, offset = 0))]
+    fn problem_assets(&self, py: Python<'_>, limit: i64, offset: i64) -> PyResult<Vec<Asset>> {
+        let e = self.engine()?;
+        let found = e.run(py, e.library.problem_assets(limit, offset))?;
+        Ok(Self::wrap(&e, found))
+    }
+
     /// Groups of asset ids with identical content.
     fn duplicates(&self, py: Python<'_>) -> PyResult<Vec<Vec<i64>>> {
         let e = self.engine()?;

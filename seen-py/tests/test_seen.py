@@ -119,6 +119,16 @@ def test_errors_map_to_exceptions(photos: Path, data_dir: Path):
             with pytest.raises(seen.ConflictError):
                 lib.scan(str(photos), wait=False)
         assert handle.wait()
+        assert lib.problem_assets() == []
+        # A truncated JPEG is indexed with its reason and listed as a problem.
+        good = (photos / "beach.jpg").read_bytes()
+        (photos / "cut.jpg").write_bytes(good[: len(good) // 3])
+        assert lib.scan(str(photos)).wait()
+        problems = lib.problem_assets()
+        assert [a.filename for a in problems] == ["cut.jpg"]
+        assert problems[0].error
+        with pytest.raises(seen.InvalidInputError):
+            lib.problem_assets(limit=0)
     finally:
         lib.close()
     with pytest.raises(seen.InvalidInputError):

@@ -167,3 +167,38 @@ pub fn sniff(head: &[u8]) -> Format {
     }
     Format::Unknown
 }
+
+/// Whether a JPEG stops before its end-of-image marker (a cut-off copy or
+/// download): its marker segments are walked to the first start-of-scan and
+/// an end marker is looked for after it, from the end of the file, where it
+/// normally is. Something that is not a JPEG is not called truncated.
+pub fn jpeg_is_truncated(bytes: &[u8]) -> bool {
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return false;
+    }
+    let mut i = 2;
+    while i + 1 < bytes.len() {
+        if bytes[i] != 0xFF {
+            // Not a marker where one belongs: not ours to judge.
+            return false;
+        }
+        match bytes[i + 1] {
+            // Fill byte before a marker.
+            0xFF => i += 1,
+            // Start of scan: the entropy-coded data follows, where a 0xFF
+            // byte is always stuffed, so FF D9 is the real end marker.
+            0xDA => return !bytes[i..].windows(2).rev().any(|w| w == [0xFF, 0xD9]),
+            // End of image before any scan: nothing was cut.
+            0xD9 => return false,
+            // Markers without a length.
+            0x01 | 0xD0..=0xD7 => i += 2,
+            _ => {
+                let Some(len) = bytes.get(i + 2..i + 4) else {
+                    return true;
+                };
+                i += 2 + u16::from_be_bytes([len[0], len[1]]) as usize;
+            }
+        }
+    }
+    true
+}

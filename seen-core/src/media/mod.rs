@@ -10,7 +10,7 @@ pub mod pixels;
 pub mod transcode;
 pub mod video;
 
-pub use format::{Format, MediaType, media_type_for_extension, sniff};
+pub use format::{Format, MediaType, jpeg_is_truncated, media_type_for_extension, sniff};
 pub use pixels::Rgb;
 
 use crate::error::{Error, Result};

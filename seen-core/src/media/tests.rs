@@ -240,6 +240,22 @@ fn broken_images_are_errors_not_panics() {
     let truncated = &good[..good.len() / 3];
     // libjpeg-turbo may fill a truncated image with grey; either way no panic.
     let _ = decode_still(truncated, Format::Jpeg, 256, Orient::NONE);
+    assert!(crate::media::jpeg_is_truncated(truncated));
+    assert!(!crate::media::jpeg_is_truncated(&good));
+    // Cut inside the headers, or right after the end marker's first byte.
+    assert!(crate::media::jpeg_is_truncated(&good[..40]));
+    assert!(crate::media::jpeg_is_truncated(&good[..good.len() - 1]));
+    // Data after the end marker (a camera trailer, an MPO's second picture)
+    // and an EXIF thumbnail's own end marker change nothing.
+    let mut trailer = good.clone();
+    trailer.extend_from_slice(b"\x00\x00SEFT trailer");
+    assert!(!crate::media::jpeg_is_truncated(&trailer));
+    let with_exif = mk::jpeg(300, 200, 1, Some(&mk::ExifSpec::default()));
+    assert!(!crate::media::jpeg_is_truncated(&with_exif));
+    assert!(crate::media::jpeg_is_truncated(
+        &with_exif[..with_exif.len() / 2]
+    ));
+    assert!(!crate::media::jpeg_is_truncated(b"\x89PNG not a jpeg"));
     assert!(decode_still(b"\xff\xd8\xff garbage", Format::Jpeg, 256, Orient::NONE).is_err());
     assert!(decode_still(b"\x89PNG\r\n\x1a\nbroken", Format::Png, 256, Orient::NONE).is_err());
     assert!(decode_still(b"junk", Format::Heif, 256, Orient::NONE).is_err());

@@ -115,6 +115,12 @@ pub struct ScanOutcome {
     pub path: String,
     /// Files that were new or changed and were processed.
     pub files_processed: u64,
+    /// Of those, files stored with a recorded problem (see
+    /// [`crate::Library::problem_assets`]).
+    pub files_with_errors: u64,
+    /// Files that could not be stored because the database failed; the
+    /// next scan reads them again.
+    pub files_not_stored: u64,
     /// Assets removed because their files were gone.
     pub files_removed: u64,
     /// Whether it was stopped before the end (pause, removal, shutdown).
@@ -347,12 +353,20 @@ impl Pipeline {
             files_processed: tracker
                 .files_processed
                 .load(std::sync::atomic::Ordering::Relaxed),
+            files_with_errors: tracker
+                .files_with_errors
+                .load(std::sync::atomic::Ordering::Relaxed),
+            files_not_stored: tracker
+                .files_not_stored
+                .load(std::sync::atomic::Ordering::Relaxed),
             files_removed: removed,
             cancelled,
         };
         tracing::info!(
             path = %root.path,
             processed = outcome.files_processed,
+            with_errors = outcome.files_with_errors,
+            not_stored = outcome.files_not_stored,
             removed,
             cancelled,
             seconds = tracker.started.elapsed().as_secs_f64(),

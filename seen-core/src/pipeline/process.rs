@@ -489,6 +489,12 @@ pub(crate) fn ingest(shared: &Shared, job: &FileJob) -> Option<Ingested> {
                 if let Some(m) = media::exif::read(&bytes) {
                     apply_photo_meta(&mut a, m);
                 }
+                if decode_format == Format::Jpeg && media::jpeg_is_truncated(decode_bytes) {
+                    problems.push(
+                        "truncated JPEG: the image data ends early (the missing part shows grey)"
+                            .into(),
+                    );
+                }
                 let orient = Orient {
                     exif: a.orientation as u16,
                     rotation,

@@ -25,6 +25,11 @@ pub(crate) struct Tracker {
     pub(crate) videos: AtomicU64,
     /// Files found needing work.
     pub(crate) files_found: AtomicU64,
+    /// Files stored with a recorded problem (unreadable, partly read, or
+    /// metadata the database refused).
+    pub(crate) files_with_errors: AtomicU64,
+    /// Files the database could not take at all.
+    pub(crate) files_not_stored: AtomicU64,
 }
 
 impl Tracker {
@@ -39,6 +44,8 @@ impl Tracker {
             photos: AtomicU64::new(0),
             videos: AtomicU64::new(0),
             files_found: AtomicU64::new(0),
+            files_with_errors: AtomicU64::new(0),
+            files_not_stored: AtomicU64::new(0),
         }
     }
 

@@ -63,27 +63,24 @@ pub(crate) async fn run(store: Store, counters: Arc<Counters>, mut rx: mpsc::Rec
     }
 }
 
-async fn with_retries<T, F, Fut>(what: &str, counters: &Counters, mut f: F) -> Option<T>
+/// Run a write up to four times, backing off between attempts.
+async fn with_retries<T, F, Fut>(what: &str, mut f: F) -> crate::Result<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = crate::Result<T>>,
 {
     let mut delay = Duration::from_millis(100);
-    for attempt in 1..=4 {
+    for attempt in 1..4 {
         match f().await {
-            Ok(v) => return Some(v),
-            Err(e) if attempt < 4 => {
+            Ok(v) => return Ok(v),
+            Err(e) => {
                 tracing::warn!("{what} failed (attempt {attempt} of 4), retrying: {e}");
                 tokio::time::sleep(delay).await;
                 delay *= 3;
             }
-            Err(e) => {
-                tracing::error!("{what} failed after 4 attempts; these rows were not written: {e}");
-                Counters::add(&counters.db_failures, 1);
-            }
         }
     }
-    None
+    f().await
 }
 
 async fn write_batch(store: &Store, counters: &Counters, batch: &mut Vec<WriteOp>) {
@@ -125,26 +122,30 @@ async fn write_batch(store: &Store, counters: &Counters, batch: &mut Vec<WriteOp
     }
     if !rows.is_empty() {
         resolve_moves(store, &mut rows, &new_rows).await;
-        let written = with_retries("writing asset rows", counters, || {
-            store.upsert_assets(&rows)
-        })
-        .await;
-        if written.is_some() {
+        let stored = write_rows(store, counters, &mut rows).await;
+        if stored.iter().any(|s| *s) {
             counters.committed_now();
-            Counters::add(&counters.files_committed, rows.len() as u64);
-            for (row, tracker) in rows.iter().zip(&row_trackers) {
-                Counters::add(&counters.bytes_committed, row.size.max(0) as u64);
-                Counters::add(&tracker.files_processed, 1);
-                match row.kind {
-                    Some(AssetKind::Video) => {
-                        Counters::add(&counters.videos_committed, 1);
-                        Counters::add(&tracker.videos, 1);
-                    }
-                    Some(AssetKind::Audio) => Counters::add(&counters.audio_committed, 1),
-                    _ => {
-                        Counters::add(&counters.photos_committed, 1);
-                        Counters::add(&tracker.photos, 1);
-                    }
+        }
+        for ((row, tracker), stored) in rows.iter().zip(&row_trackers).zip(stored) {
+            if !stored {
+                Counters::add(&tracker.files_not_stored, 1);
+                continue;
+            }
+            Counters::add(&counters.files_committed, 1);
+            Counters::add(&counters.bytes_committed, row.size.max(0) as u64);
+            Counters::add(&tracker.files_processed, 1);
+            if row.error.is_some() {
+                Counters::add(&tracker.files_with_errors, 1);
+            }
+            match row.kind {
+                Some(AssetKind::Video) => {
+                    Counters::add(&counters.videos_committed, 1);
+                    Counters::add(&tracker.videos, 1);
+                }
+                Some(AssetKind::Audio) => Counters::add(&counters.audio_committed, 1),
+                _ => {
+                    Counters::add(&counters.photos_committed, 1);
+                    Counters::add(&tracker.photos, 1);
                 }
             }
         }
@@ -155,16 +156,107 @@ async fn write_batch(store: &Store, counters: &Counters, batch: &mut Vec<WriteOp
     if !derived.is_empty() {
         let (updates, trackers): (Vec<DerivedUpdate>, Vec<Arc<Tracker>>) =
             derived.into_iter().unzip();
-        with_retries("recording derived images", counters, || {
+        if let Err(e) = with_retries("recording derived images", || {
             store.set_derived_states(&updates)
         })
-        .await;
+        .await
+        {
+            // The images are on disk; their assets stay pending and are
+            // finished again by the next scan or restart.
+            tracing::error!(
+                "recording {} derived images failed after 4 attempts: {e}",
+                updates.len()
+            );
+            Counters::add(&counters.db_failures, updates.len() as u64);
+        }
         for t in trackers {
             t.end();
         }
     }
     for f in flushes {
         let _ = f.send(());
+    }
+}
+
+/// Store asset rows: the whole batch (retried); when the database refuses
+/// it, halves of it until the refused rows are found, so one bad row costs
+/// no other. A refused row is stored once more without its metadata and
+/// with the reason, so it is visible and read again when the file changes.
+/// Returns whether each row was stored.
+async fn write_rows(store: &Store, counters: &Counters, rows: &mut [NewAsset]) -> Vec<bool> {
+    let err = match with_retries("writing asset rows", || store.upsert_assets(rows)).await {
+        Ok(_) => return vec![true; rows.len()],
+        Err(e) => e,
+    };
+    let mut stored = vec![false; rows.len()];
+    if !err.is_rejected_by_database() {
+        tracing::error!(
+            "writing {} asset rows failed after 4 attempts; those files were not stored \
+             and are read again by the next scan: {err}",
+            rows.len()
+        );
+        Counters::add(&counters.db_failures, rows.len() as u64);
+        return stored;
+    }
+    let mut refused = vec![(0..rows.len(), err)];
+    while let Some((range, err)) = refused.pop() {
+        if range.len() == 1 {
+            let i = range.start;
+            Counters::add(&counters.db_failures, 1);
+            stored[i] = store_without_metadata(store, &mut rows[i], &err).await;
+            continue;
+        }
+        let mid = range.start + range.len() / 2;
+        for half in [range.start..mid, mid..range.end] {
+            match store.upsert_assets(&rows[half.clone()]).await {
+                Ok(_) => stored[half].fill(true),
+                Err(e) if e.is_rejected_by_database() => refused.push((half, e)),
+                Err(e) => {
+                    tracing::error!(
+                        "writing {} asset rows failed; those files were not stored: {e}",
+                        half.len()
+                    );
+                    Counters::add(&counters.db_failures, half.len() as u64);
+                }
+            }
+        }
+    }
+    stored
+}
+
+/// Store what identifies a file whose full row the database refused, with
+/// the reason (`row` becomes what was stored); whether that worked.
+async fn store_without_metadata(store: &Store, row: &mut NewAsset, err: &crate::Error) -> bool {
+    let reason = format!("the database refused this file's metadata: {err}");
+    tracing::error!(path = %row.path, "{reason}");
+    let bare = NewAsset {
+        scan_path_id: row.scan_path_id,
+        path: row.path.clone(),
+        ext: row.ext.clone(),
+        mime: row.mime.clone(),
+        kind: row.kind,
+        size: row.size,
+        mtime_ns: row.mtime_ns,
+        ctime_ns: row.ctime_ns,
+        sha256: row.sha256.clone(),
+        width: row.width,
+        height: row.height,
+        orientation: row.orientation,
+        error: Some(reason),
+        thumb_state: row.thumb_state,
+        preview_state: row.preview_state,
+        moved_from: row.moved_from,
+        ..NewAsset::default()
+    };
+    match store.upsert_assets(std::slice::from_ref(&bare)).await {
+        Ok(_) => {
+            *row = bare;
+            true
+        }
+        Err(e) => {
+            tracing::error!(path = %row.path, "the file could not be stored at all: {e}");
+            false
+        }
     }
 }
 

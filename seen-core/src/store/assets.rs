@@ -784,6 +784,28 @@ impl Store {
         })
     }
 
+    /// Assets stored with a recorded problem (`error` set: unreadable,
+    /// partly read, or metadata the database refused), oldest first.
+    pub async fn problem_assets(&self, limit: i64, offset: i64) -> Result<Vec<Asset>> {
+        ListQuery {
+            limit,
+            offset,
+            ..ListQuery::default()
+        }
+        .validate()?;
+        let sql = format!(
+            "SELECT {ASSET_COLUMNS} FROM assets WHERE error IS NOT NULL \
+             ORDER BY id LIMIT $1 OFFSET $2"
+        );
+        on_read!(self, |pool| {
+            Ok(sqlx::query_as::<_, Asset>(&sql)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?)
+        })
+    }
+
     /// Asset counts per MIME type.
     pub async fn mime_counts(&self) -> Result<Vec<(String, i64)>> {
         on_read!(self, |pool| {

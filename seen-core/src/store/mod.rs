@@ -106,7 +106,7 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await
-                .map_err(|e| Error::Database(format!("cannot connect to Postgres: {e}")))?;
+                .map_err(|e| Error::database(format!("cannot connect to Postgres: {e}")))?;
             sqlx::migrate!("migrations/postgres").run(&pool).await?;
             Pools::Postgres { pool }
         } else if url.starts_with("sqlite:") {
@@ -124,14 +124,14 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(60))
                 .connect_with(options.clone())
                 .await
-                .map_err(|e| Error::Database(format!("cannot open SQLite database: {e}")))?;
+                .map_err(|e| Error::database(format!("cannot open SQLite database: {e}")))?;
             sqlx::migrate!("migrations/sqlite").run(&write).await?;
             let read = SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(60))
                 .connect_with(options)
                 .await
-                .map_err(|e| Error::Database(format!("cannot open SQLite database: {e}")))?;
+                .map_err(|e| Error::database(format!("cannot open SQLite database: {e}")))?;
             Pools::Sqlite { read, write }
         } else {
             return Err(Error::invalid(format!(

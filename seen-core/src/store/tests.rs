@@ -439,7 +439,7 @@ async fn bad_urls_are_clear_errors() {
         .await
         .err()
         .unwrap();
-    assert!(matches!(err, Error::Database(_)), "{err}");
+    assert!(matches!(err, Error::Database { .. }), "{err}");
 }
 
 async fn search_matches_words_wildcards_and_punctuation(store: Store) {
