@@ -196,6 +196,29 @@ async fn cold_scan_describes_everything(env: Env) {
         &mk::image_file(300, 200, 6, image::ImageFormat::WebP),
     );
     mk::heic(p, "phone.heic", 640, 480, Some(&canon()));
+    // EXIF in PNG, WebP and TIFF containers; the PNG is turned a quarter.
+    let sony = ExifSpec {
+        make: Some("SONY"),
+        model: Some("ILCE-7M4"),
+        iso: Some(1600),
+        datetime_original: Some("2021:12:24 18:00:00"),
+        offset: Some("+09:00"),
+        gps: Some((35.6586, 139.7454, 150.0)),
+        orientation: Some(6),
+        ..ExifSpec::default()
+    };
+    write(
+        &p.join("exif/sony.png"),
+        &mk::png_with_exif(120, 80, 13, &sony),
+    );
+    write(
+        &p.join("exif/fuji.webp"),
+        &mk::webp_with_exif(120, 80, 14, &canon()),
+    );
+    write(
+        &p.join("exif/scan.tif"),
+        &mk::tiff_with_exif(120, 80, 15, &canon()),
+    );
     mk::video(
         &p.join("clip.mp4"),
         2.0,
@@ -267,6 +290,7 @@ async fn cold_scan_describes_everything(env: Env) {
             "café ☕.jpg",
             "clip.mp4",
             "empty.jpg",
+            "fuji.webp",
             "left.jpg",
             "mislabelled.jpg",
             "notes.jpg",
@@ -274,14 +298,61 @@ async fn cold_scan_describes_everything(env: Env) {
             "phone.heic",
             "pic.webp",
             "portrait.jpg",
+            "scan.tif",
             "short.webm",
             "small.png",
+            "sony.png",
             "tone.mp3",
             "truncated.jpg",
             "vertical.mov",
         ]
     );
-    assert_eq!(outcome.files_processed, 18);
+    assert_eq!(outcome.files_processed, 21);
+    // bad/: empty, notes, truncated, broken.mp4.
+    assert_eq!(outcome.files_with_errors, 4, "{outcome:?}");
+
+    let sony = by_name(&env.lib, "sony.png").await;
+    assert_eq!(
+        (sony.camera_make.as_deref(), sony.camera_model.as_deref()),
+        (Some("SONY"), Some("ILCE-7M4"))
+    );
+    assert_eq!((sony.iso, sony.orientation), (Some(1600), 6));
+    assert_eq!(
+        sony.date_taken_iso().as_deref(),
+        Some("2021-12-24T09:00:00Z")
+    );
+    assert!((sony.gps_lon.unwrap() - 139.7454).abs() < 1e-5);
+    assert_eq!((sony.width, sony.height), (Some(80), Some(120)));
+    assert_eq!(
+        webp_size(&env.lib.thumbnail(sony.id).await.unwrap()),
+        (80, 120)
+    );
+    for name in ["fuji.webp", "scan.tif"] {
+        let a = by_name(&env.lib, name).await;
+        assert_eq!(a.camera_model.as_deref(), Some("Canon EOS R5"), "{name}");
+        assert_eq!(a.lens.as_deref(), Some("RF24-105mm F4 L IS USM"), "{name}");
+        assert_eq!(
+            (a.fnumber, a.exposure_s),
+            (Some(4.0), Some(0.008)),
+            "{name}"
+        );
+        assert_eq!(
+            a.date_taken_iso().as_deref(),
+            Some("2023-01-05T08:00:00Z"),
+            "{name}"
+        );
+        assert_eq!(a.gps_alt, Some(35.0), "{name}");
+        assert_eq!(
+            (a.width, a.height, a.error.as_deref()),
+            (Some(120), Some(80), None),
+            "{name}"
+        );
+        assert_eq!(
+            webp_size(&env.lib.thumbnail(a.id).await.unwrap()),
+            (120, 80),
+            "{name}"
+        );
+    }
 
     let raw = by_name(&env.lib, "DSC_0001.NEF").await;
     assert_eq!(raw.mime, "image/x-nikon-nef");
@@ -450,8 +521,8 @@ async fn cold_scan_describes_everything(env: Env) {
     assert_eq!(std::fs::read(p.join("2023/party.jpg")).unwrap(), bytes);
     assert!(env.config.derived_dir().read_dir().unwrap().count() > 0);
     let counters = env.lib.counters();
-    assert_eq!(counters.files_committed, 18);
-    assert!(counters.file_errors >= 3);
+    assert_eq!(counters.files_committed, 21);
+    assert_eq!(counters.file_errors, 4);
 }
 
 async fn rescans_are_incremental_and_keep_ids(env: Env) {

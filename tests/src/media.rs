@@ -1,5 +1,5 @@
-//! Real media files made on the spot: JPEGs with full EXIF, PNG, WebP, GIF,
-//! HEIC (heif-enc), videos and audio (the ffmpeg CLI), broken files.
+//! Real media files made on the spot: JPEGs, PNGs, WebPs and TIFFs with full
+//! EXIF, GIF, HEIC (heif-enc), videos and audio (the ffmpeg CLI), broken files.
 
 use std::io::Cursor;
 use std::path::Path;
@@ -59,8 +59,8 @@ fn ascii(s: &str) -> Value {
     Value::Ascii(vec![s.as_bytes().to_vec()])
 }
 
-/// The TIFF-structured EXIF block for `spec`.
-pub fn exif_block(spec: &ExifSpec) -> Vec<u8> {
+/// The EXIF fields `spec` asks for.
+fn exif_fields(spec: &ExifSpec) -> Vec<Field> {
     let mut fields = Vec::new();
     let mut push = |tag, value| {
         fields.push(Field {
@@ -134,12 +134,123 @@ pub fn exif_block(spec: &ExifSpec) -> Vec<u8> {
         ifd_num: In::PRIMARY,
         value: Value::SRational(vec![SRational { num: -1, denom: 3 }]),
     });
+    fields
+}
+
+/// The TIFF-structured EXIF block for `spec`.
+pub fn exif_block(spec: &ExifSpec) -> Vec<u8> {
+    let fields = exif_fields(spec);
     let mut writer = exif::experimental::Writer::new();
     for f in &fields {
         writer.push_field(f);
     }
     let mut out = Cursor::new(Vec::new());
     writer.write(&mut out, false).expect("write EXIF");
+    out.into_inner()
+}
+
+/// CRC-32 (ISO-HDLC, as PNG uses), bit by bit: enough for test files.
+fn crc32(parts: &[&[u8]]) -> u32 {
+    let mut crc = !0u32;
+    for byte in parts.iter().flat_map(|p| p.iter()) {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A PNG of the test picture with `spec` in an `eXIf` chunk after `IHDR`.
+pub fn png_with_exif(w: u32, h: u32, seed: u32, spec: &ExifSpec) -> Vec<u8> {
+    let png = image_file(w, h, seed, image::ImageFormat::Png);
+    // Signature (8) and the IHDR chunk (4 + 4 + 13 + 4).
+    let (head, rest) = png.split_at(33);
+    assert_eq!(&head[12..16], b"IHDR");
+    let block = exif_block(spec);
+    let mut out = head.to_vec();
+    out.extend_from_slice(&(block.len() as u32).to_be_bytes());
+    out.extend_from_slice(b"eXIf");
+    out.extend_from_slice(&block);
+    out.extend_from_slice(&crc32(&[b"eXIf", &block]).to_be_bytes());
+    out.extend_from_slice(rest);
+    out
+}
+
+/// A WebP of the test picture in the extended layout (`VP8X`) with `spec`
+/// in an `EXIF` chunk.
+pub fn webp_with_exif(w: u32, h: u32, seed: u32, spec: &ExifSpec) -> Vec<u8> {
+    let simple = image_file(w, h, seed, image::ImageFormat::WebP);
+    assert_eq!(&simple[..4], b"RIFF");
+    assert_eq!(&simple[8..12], b"WEBP");
+    let image_chunk = &simple[12..];
+    let chunk = |kind: &[u8; 4], data: &[u8]| {
+        let mut c = kind.to_vec();
+        c.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        c.extend_from_slice(data);
+        if data.len() % 2 == 1 {
+            c.push(0);
+        }
+        c
+    };
+    let mut vp8x = vec![0x08, 0, 0, 0]; // flags: EXIF present
+    vp8x.extend_from_slice(&(w - 1).to_le_bytes()[..3]);
+    vp8x.extend_from_slice(&(h - 1).to_le_bytes()[..3]);
+    let mut body = b"WEBP".to_vec();
+    body.extend(chunk(b"VP8X", &vp8x));
+    body.extend_from_slice(image_chunk);
+    body.extend(chunk(b"EXIF", &exif_block(spec)));
+    let mut out = b"RIFF".to_vec();
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend(body);
+    out
+}
+
+/// An uncompressed RGB TIFF of the test picture whose own tags carry `spec`
+/// (as a camera's TIFF does: make and model in IFD0, the rest in its EXIF
+/// and GPS IFDs).
+pub fn tiff_with_exif(w: u32, h: u32, seed: u32, spec: &ExifSpec) -> Vec<u8> {
+    let pixels = test_pixels(w, h, seed).into_raw();
+    let short = |tag, v: Vec<u16>| Field {
+        tag,
+        ifd_num: In::PRIMARY,
+        value: Value::Short(v),
+    };
+    let mut fields = vec![
+        Field {
+            tag: Tag::ImageWidth,
+            ifd_num: In::PRIMARY,
+            value: Value::Long(vec![w]),
+        },
+        Field {
+            tag: Tag::ImageLength,
+            ifd_num: In::PRIMARY,
+            value: Value::Long(vec![h]),
+        },
+        short(Tag::BitsPerSample, vec![8, 8, 8]),
+        short(Tag::Compression, vec![1]),
+        short(Tag::PhotometricInterpretation, vec![2]),
+        short(Tag::SamplesPerPixel, vec![3]),
+        short(Tag::PlanarConfiguration, vec![1]),
+        Field {
+            tag: Tag::RowsPerStrip,
+            ifd_num: In::PRIMARY,
+            value: Value::Long(vec![h]),
+        },
+    ];
+    fields.extend(exif_fields(spec));
+    let strips: [&[u8]; 1] = [&pixels];
+    let mut writer = exif::experimental::Writer::new();
+    for f in &fields {
+        writer.push_field(f);
+    }
+    writer.set_strips(&strips, In::PRIMARY);
+    let mut out = Cursor::new(Vec::new());
+    writer.write(&mut out, true).expect("write TIFF");
     out.into_inner()
 }
 

@@ -234,6 +234,52 @@ fn other_image_formats_decode() {
     }
 }
 
+/// EXIF is read from PNG (`eXIf`), WebP (`EXIF` chunk) and TIFF (its own
+/// tags), every field, and the pictures still decode.
+#[test]
+fn reads_exif_from_png_webp_and_tiff() {
+    let spec = ExifSpec {
+        make: Some("FUJIFILM"),
+        model: Some("X-T4"),
+        lens: Some("XF16-55mmF2.8 R LM WR"),
+        iso: Some(800),
+        fnumber: Some((56, 10)),
+        exposure: Some((1, 125)),
+        focal: Some((23, 1)),
+        datetime_original: Some("2022:05:01 08:00:00"),
+        offset: Some("-04:00"),
+        gps: Some((40.6892, -74.0445, 10.0)),
+        orientation: Some(8),
+    };
+    let files = [
+        ("png", mk::png_with_exif(90, 60, 4, &spec)),
+        ("webp", mk::webp_with_exif(90, 60, 4, &spec)),
+        ("tiff", mk::tiff_with_exif(90, 60, 4, &spec)),
+    ];
+    for (what, bytes) in files {
+        let m = exif::read(&bytes).unwrap_or_else(|| panic!("no EXIF read from {what}"));
+        assert_eq!(m.make.as_deref(), Some("FUJIFILM"), "{what}");
+        assert_eq!(m.model.as_deref(), Some("X-T4"), "{what}");
+        assert_eq!(m.lens.as_deref(), Some("XF16-55mmF2.8 R LM WR"), "{what}");
+        assert_eq!(m.iso, Some(800), "{what}");
+        assert_eq!(m.fnumber, Some(5.6), "{what}");
+        assert_eq!(m.exposure_s, Some(0.008), "{what}");
+        assert_eq!(m.focal_length_mm, Some(23.0), "{what}");
+        // 08:00 at -04:00 is 12:00 UTC.
+        assert_eq!(m.date_taken, Some(1_651_406_400), "{what}");
+        assert_eq!(m.date_taken_offset_min, Some(-240), "{what}");
+        assert!((m.gps_lat.unwrap() - 40.6892).abs() < 1e-5, "{what}");
+        assert!((m.gps_lon.unwrap() + 74.0445).abs() < 1e-5, "{what}");
+        assert_eq!(m.gps_alt, Some(10.0), "{what}");
+        assert_eq!(m.orientation, 8, "{what}");
+        let format = sniff(&bytes);
+        let img = decode_still(&bytes, format, 256, Orient::NONE)
+            .unwrap_or_else(|e| panic!("{what} does not decode: {e}"));
+        assert_eq!((img.width, img.height), (90, 60), "{what}");
+        assert!(is_red(&img, 2, 2), "{what}");
+    }
+}
+
 #[test]
 fn broken_images_are_errors_not_panics() {
     let good = mk::jpeg(300, 200, 1, None);
