@@ -260,8 +260,48 @@ fn psnr(a: &image::RgbImage, b: &image::RgbImage) -> Option<f64> {
     Some(10.0 * (255.0f64.powi(2) / mse.max(1e-9)).log10())
 }
 
-/// Average file sizes of both tools' outputs and PSNR of each against a
-/// reference made by the image crate's Lanczos3 from a full decode.
+/// Mean SSIM of the luma of two pictures of one size, over 8×8 windows
+/// stepped by 4 (constants of Wang et al. 2004).
+fn ssim(a: &image::RgbImage, b: &image::RgbImage) -> Option<f64> {
+    if a.dimensions() != b.dimensions() || a.width() < 8 || a.height() < 8 {
+        return None;
+    }
+    let luma = |img: &image::RgbImage| -> Vec<f64> {
+        img.pixels()
+            .map(|p| 0.299 * p[0] as f64 + 0.587 * p[1] as f64 + 0.114 * p[2] as f64)
+            .collect()
+    };
+    let (ya, yb) = (luma(a), luma(b));
+    let w = a.width() as usize;
+    let (c1, c2) = ((0.01f64 * 255.0).powi(2), (0.03f64 * 255.0).powi(2));
+    let (mut total, mut windows) = (0.0, 0usize);
+    for y0 in (0..=a.height() as usize - 8).step_by(4) {
+        for x0 in (0..=w - 8).step_by(4) {
+            let (mut sa, mut sb, mut saa, mut sbb, mut sab) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            for y in y0..y0 + 8 {
+                for x in x0..x0 + 8 {
+                    let (p, q) = (ya[y * w + x], yb[y * w + x]);
+                    sa += p;
+                    sb += q;
+                    saa += p * p;
+                    sbb += q * q;
+                    sab += p * q;
+                }
+            }
+            let n = 64.0;
+            let (ma, mb) = (sa / n, sb / n);
+            let (va, vb) = (saa / n - ma * ma, sbb / n - mb * mb);
+            let cov = sab / n - ma * mb;
+            total += ((2.0 * ma * mb + c1) * (2.0 * cov + c2))
+                / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+            windows += 1;
+        }
+    }
+    Some(total / windows as f64)
+}
+
+/// Average file sizes of both tools' outputs, and PSNR and SSIM of each
+/// against a reference made by the image crate's Lanczos3 from a full decode.
 fn quality_report(
     files: &[PathBuf],
     vips_out: &Path,
@@ -271,6 +311,7 @@ fn quality_report(
     let sample: Vec<&PathBuf> = files.iter().step_by((files.len() / 8).max(1)).collect();
     for size in [256u32, 1600] {
         let (mut vs, mut ss, mut vp, mut sp, mut n) = (0u64, 0u64, 0.0, 0.0, 0);
+        let (mut v_ssim, mut s_ssim) = (0.0, 0.0);
         for f in &sample {
             let stem = f.file_stem().unwrap().to_str().unwrap();
             let vips = vips_out.join(format!("{stem}_{size}.webp"));
@@ -294,30 +335,35 @@ fn quality_report(
             let reference = orient
                 .resize(s.width(), s.height(), image::imageops::FilterType::Lanczos3)
                 .to_rgb8();
-            if let (Some(pv), Some(ps)) = (
-                psnr(
-                    &image::imageops::resize(
-                        &v,
-                        s.width(),
-                        s.height(),
-                        image::imageops::FilterType::Lanczos3,
-                    ),
-                    &reference,
-                ),
+            let v = image::imageops::resize(
+                &v,
+                s.width(),
+                s.height(),
+                image::imageops::FilterType::Lanczos3,
+            );
+            if let (Some(pv), Some(ps), Some(qv), Some(qs)) = (
+                psnr(&v, &reference),
                 psnr(&s, &reference),
+                ssim(&v, &reference),
+                ssim(&s, &reference),
             ) {
                 vp += pv;
                 sp += ps;
+                v_ssim += qv;
+                s_ssim += qs;
                 n += 1;
             }
         }
         if n > 0 {
             println!(
-                "| {size} px WebP, mean of {n} | vips {:.1} KB, PSNR {:.2} dB | seen {:.1} KB, PSNR {:.2} dB |",
+                "| {size} px WebP, mean of {n} | vips {:.1} KB, PSNR {:.2} dB, SSIM {:.4} | \
+                 seen {:.1} KB, PSNR {:.2} dB, SSIM {:.4} |",
                 vs as f64 / n as f64 / 1024.0,
                 vp / n as f64,
+                v_ssim / n as f64,
                 ss as f64 / n as f64 / 1024.0,
-                sp / n as f64
+                sp / n as f64,
+                s_ssim / n as f64
             );
         }
     }

@@ -467,7 +467,26 @@ async fn scenario(s: Server, photos: String) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
-    // Clear: the index empties, files stay.
+    // Clear: the index, album links and derived files (thumbnails,
+    // previews, transcodes) go; albums and the user's files stay.
+    let (locked_id, _) = id_of(&s, "locked.jpg").await;
+    c.post(s.url(&format!("/albums/{aid}/assets")))
+        .json(&json!({"asset_ids": [locked_id]}))
+        .send()
+        .await
+        .unwrap();
+    let derived = Path::new(&photos).parent().unwrap().join("data/derived");
+    let made = seen_testkit::files_under(&derived);
+    assert!(
+        made.iter()
+            .any(|f| f.extension().is_some_and(|e| e == "mp4")),
+        "{made:?}"
+    );
+    assert!(
+        made.iter()
+            .any(|f| f.extension().is_some_and(|e| e == "webp")),
+        "{made:?}"
+    );
     let r: Value = c
         .delete(s.url("/clear"))
         .send()
@@ -479,6 +498,15 @@ async fn scenario(s: Server, photos: String) {
     assert_eq!(r["assets_deleted"], 5);
     assert_eq!(s.get_json::<Value>("/assets").await, json!([]));
     assert!(Path::new(&locked_path).exists());
+    assert_eq!(
+        seen_testkit::files_under(&derived),
+        Vec::<std::path::PathBuf>::new()
+    );
+    let album: Value = s.get_json(&format!("/albums/{aid}")).await;
+    assert_eq!(album["asset_ids"], json!([]));
+    for name in ["clip.mp4", "tone.mp3", "old.avi", "silent.webm"] {
+        assert!(Path::new(&photos).join(name).exists(), "{name}");
+    }
     assert!(s.terminate().success());
 }
 

@@ -418,7 +418,10 @@ async fn routes_work(s: Server, photos: String) {
     let r = c.get(s.url(&format!("/asset/{id}"))).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
-    // Removing the path drops its assets.
+    // Removing the path drops its assets and their derived files; its
+    // files stay.
+    let derived = Path::new(&photos).parent().unwrap().join("data/derived");
+    assert!(!seen_testkit::files_under(&derived).is_empty());
     let r: Value = c
         .delete(s.url("/paths"))
         .query(&[("path", &photos)])
@@ -431,6 +434,11 @@ async fn routes_work(s: Server, photos: String) {
     assert_eq!(r["assets_deleted"], 2);
     let list: Vec<Value> = s.get_json("/assets").await;
     assert!(list.is_empty());
+    assert_eq!(
+        seen_testkit::files_under(&derived),
+        Vec::<std::path::PathBuf>::new()
+    );
+    assert!(Path::new(&photos).join("beach.png").exists());
     let r = c.delete(s.url("/paths")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(s.terminate().success());

@@ -263,7 +263,7 @@ impl Pipeline {
             store: store.clone(),
             config,
         });
-        tokio::spawn(writer::run(store, counters, rx));
+        tokio::spawn(writer::run(store, counters, shared.derived.clone(), rx));
         let workers = (0..workers_n)
             .map(|i| {
                 let shared = shared.clone();

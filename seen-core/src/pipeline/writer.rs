@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::stats::Counters;
 use crate::store::{AssetKind, DerivedUpdate, NewAsset, Store};
 
+use super::derived::Derived;
 use super::tracker::Tracker;
 
 /// Rows per transaction at most.
@@ -48,7 +49,12 @@ pub(crate) enum WriteOp {
 }
 
 /// Run the writer until every sender is gone.
-pub(crate) async fn run(store: Store, counters: Arc<Counters>, mut rx: mpsc::Receiver<WriteOp>) {
+pub(crate) async fn run(
+    store: Store,
+    counters: Arc<Counters>,
+    derived_files: Derived,
+    mut rx: mpsc::Receiver<WriteOp>,
+) {
     let mut batch = Vec::with_capacity(BATCH);
     while let Some(first) = rx.recv().await {
         batch.push(first);
@@ -59,7 +65,7 @@ pub(crate) async fn run(store: Store, counters: Arc<Counters>, mut rx: mpsc::Rec
                 _ => break,
             }
         }
-        write_batch(&store, &counters, &mut batch).await;
+        write_batch(&store, &counters, &derived_files, &mut batch).await;
     }
 }
 
@@ -83,7 +89,12 @@ where
     f().await
 }
 
-async fn write_batch(store: &Store, counters: &Counters, batch: &mut Vec<WriteOp>) {
+async fn write_batch(
+    store: &Store,
+    counters: &Counters,
+    derived_files: &Derived,
+    batch: &mut Vec<WriteOp>,
+) {
     let mut rows: Vec<NewAsset> = Vec::new();
     let mut new_rows = Vec::new();
     let mut row_trackers = Vec::new();
@@ -169,6 +180,7 @@ async fn write_batch(store: &Store, counters: &Counters, batch: &mut Vec<WriteOp
             );
             Counters::add(&counters.db_failures, updates.len() as u64);
         }
+        drop_orphans(store, derived_files, &updates).await;
         for t in trackers {
             t.end();
         }
@@ -176,6 +188,28 @@ async fn write_batch(store: &Store, counters: &Counters, batch: &mut Vec<WriteOp
     for f in flushes {
         let _ = f.send(());
     }
+}
+
+/// Remove images just made for content no asset has any more (its asset
+/// was deleted while they were being made). Rows are written before these
+/// updates arrive, so content still on its way in is never taken for gone;
+/// and a delete after this check removes the files itself.
+async fn drop_orphans(store: &Store, derived_files: &Derived, updates: &[DerivedUpdate]) {
+    let shas: Vec<String> = updates.iter().map(|u| u.sha256.clone()).collect();
+    let Ok(unused) = store.unused_sha256s(&shas).await else {
+        return;
+    };
+    if unused.is_empty() {
+        return;
+    }
+    let derived_files = derived_files.clone();
+    let _ = tokio::task::spawn_blocking(move || {
+        for sha in &unused {
+            tracing::debug!(sha256 = %sha, "images made for a deleted asset removed");
+            derived_files.remove_all(sha);
+        }
+    })
+    .await;
 }
 
 /// Store asset rows: the whole batch (retried); when the database refuses
