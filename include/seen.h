@@ -131,7 +131,7 @@ int seen_last_error_code(void);
  # Safety
  `data_dir` is a NUL-terminated string; `database_url` is NULL or one.
  */
-struct seen_library *seen_open(const char *data_dir, const char *database_url);
+seen_library *seen_open(const char *data_dir, const char *database_url);
 
 /*
  Stop scans and watchers, flush pending writes and free the handle.
@@ -141,7 +141,7 @@ struct seen_library *seen_open(const char *data_dir, const char *database_url);
  `lib` is NULL or a handle from `seen_open`, closed only once, with no
  other call on it running or to come.
  */
-void seen_close(struct seen_library *lib);
+void seen_close(seen_library *lib);
 
 /*
  Register a folder (an existing directory) and watch it. It is scanned
@@ -150,7 +150,7 @@ void seen_close(struct seen_library *lib);
  # Safety
  `lib` is a live handle or NULL; `path` a NUL-terminated string or NULL.
  */
-int seen_add_path(const struct seen_library *lib, const char *path);
+int seen_add_path(seen_library *lib, const char *path);
 
 /*
  Unregister a folder: its assets leave the index (files stay on disk).
@@ -158,7 +158,7 @@ int seen_add_path(const struct seen_library *lib, const char *path);
  # Safety
  As `seen_add_path`.
  */
-int seen_remove_path(const struct seen_library *lib, const char *path);
+int seen_remove_path(seen_library *lib, const char *path);
 
 /*
  Scan a registered folder. With `wait` non-zero, return when every stage
@@ -169,7 +169,7 @@ int seen_remove_path(const struct seen_library *lib, const char *path);
  # Safety
  As `seen_add_path`.
  */
-int seen_scan(const struct seen_library *lib, const char *path, int wait);
+int seen_scan(seen_library *lib, const char *path, int wait);
 
 /*
  Scan a registered folder and wait for it, calling `progress` (if not
@@ -179,7 +179,7 @@ int seen_scan(const struct seen_library *lib, const char *path, int wait);
  # Safety
  As `seen_add_path`; `progress` must not call `seen_close`.
  */
-int seen_scan_progress(const struct seen_library *lib,
+int seen_scan_progress(seen_library *lib,
                        const char *path,
                        seen_progress_fn progress,
                        void *user_data);
@@ -190,7 +190,7 @@ int seen_scan_progress(const struct seen_library *lib,
  # Safety
  As `seen_add_path`.
  */
-int seen_pause(const struct seen_library *lib, const char *path);
+int seen_pause(seen_library *lib, const char *path);
 
 /*
  Resume a paused folder (held events are processed).
@@ -198,7 +198,7 @@ int seen_pause(const struct seen_library *lib, const char *path);
  # Safety
  As `seen_add_path`.
  */
-int seen_resume(const struct seen_library *lib, const char *path);
+int seen_resume(seen_library *lib, const char *path);
 
 /*
  Statistics as JSON (the shape of `GET /stats`). Free with `seen_free_string`.
@@ -206,7 +206,7 @@ int seen_resume(const struct seen_library *lib, const char *path);
  # Safety
  `lib` is a live handle or NULL.
  */
-char *seen_stats_json(const struct seen_library *lib);
+char *seen_stats_json(seen_library *lib);
 
 /*
  A page of assets, newest first, as a JSON array (the shape of
@@ -215,7 +215,7 @@ char *seen_stats_json(const struct seen_library *lib);
  # Safety
  `lib` is a live handle or NULL.
  */
-char *seen_assets_json(const struct seen_library *lib, int64_t offset, int64_t limit);
+char *seen_assets_json(seen_library *lib, int64_t offset, int64_t limit);
 
 /*
  Assets whose path matches every word of `query` (`*` and `?` are
@@ -224,10 +224,7 @@ char *seen_assets_json(const struct seen_library *lib, int64_t offset, int64_t l
  # Safety
  `lib` is a live handle or NULL; `query` a NUL-terminated string or NULL.
  */
-char *seen_search_json(const struct seen_library *lib,
-                       const char *query,
-                       int64_t offset,
-                       int64_t limit);
+char *seen_search_json(seen_library *lib, const char *query, int64_t offset, int64_t limit);
 
 /*
  One asset as a JSON object; NULL with SEEN_ERR_NOT_FOUND when unknown.
@@ -236,7 +233,7 @@ char *seen_search_json(const struct seen_library *lib,
  # Safety
  `lib` is a live handle or NULL.
  */
-char *seen_asset_json(const struct seen_library *lib, int64_t id);
+char *seen_asset_json(seen_library *lib, int64_t id);
 
 /*
  The 256 px WebP thumbnail of an asset in `*data` / `*len`. Free the
@@ -245,7 +242,7 @@ char *seen_asset_json(const struct seen_library *lib, int64_t id);
  # Safety
  `lib` is a live handle or NULL; `data` and `len` are writable or NULL.
  */
-int seen_thumbnail(const struct seen_library *lib, int64_t id, uint8_t **data, size_t *len);
+int seen_thumbnail(seen_library *lib, int64_t id, uint8_t **data, size_t *len);
 
 /*
  The 1600 px WebP preview of an asset, as `seen_thumbnail`.
@@ -253,7 +250,7 @@ int seen_thumbnail(const struct seen_library *lib, int64_t id, uint8_t **data, s
  # Safety
  As `seen_thumbnail`.
  */
-int seen_preview(const struct seen_library *lib, int64_t id, uint8_t **data, size_t *len);
+int seen_preview(seen_library *lib, int64_t id, uint8_t **data, size_t *len);
 
 /*
  Remove an asset from the index (the file stays on disk and later scans
@@ -262,7 +259,7 @@ int seen_preview(const struct seen_library *lib, int64_t id, uint8_t **data, siz
  # Safety
  `lib` is a live handle or NULL.
  */
-int seen_delete_asset(const struct seen_library *lib, int64_t id);
+int seen_delete_asset(seen_library *lib, int64_t id);
 
 /*
  Start face detection for every image without faces; with `wait`
@@ -273,7 +270,7 @@ int seen_delete_asset(const struct seen_library *lib, int64_t id);
  # Safety
  `lib` is a live handle or NULL.
  */
-int seen_faces_detect(const struct seen_library *lib, int wait);
+int seen_faces_detect(seen_library *lib, int wait);
 
 /*
  Group unassigned faces into persons; returns
@@ -282,7 +279,7 @@ int seen_faces_detect(const struct seen_library *lib, int wait);
  # Safety
  `lib` is a live handle or NULL.
  */
-char *seen_faces_cluster_json(const struct seen_library *lib);
+char *seen_faces_cluster_json(seen_library *lib);
 
 /*
  Every person as a JSON array (`[{id,name,created_at,face_count}]`).
@@ -291,7 +288,7 @@ char *seen_faces_cluster_json(const struct seen_library *lib);
  # Safety
  `lib` is a live handle or NULL.
  */
-char *seen_persons_json(const struct seen_library *lib);
+char *seen_persons_json(seen_library *lib);
 
 /*
  The faces found in one asset as a JSON array
@@ -300,7 +297,7 @@ char *seen_persons_json(const struct seen_library *lib);
  # Safety
  `lib` is a live handle or NULL.
  */
-char *seen_asset_faces_json(const struct seen_library *lib, int64_t id);
+char *seen_asset_faces_json(seen_library *lib, int64_t id);
 
 /*
  Free a string returned by libseen. NULL is ignored.

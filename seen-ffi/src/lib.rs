@@ -128,7 +128,7 @@ fn pointer<T>(f: impl FnOnce() -> Result<*mut T, Failure>) -> *mut T {
 
 /// # Safety
 /// `lib` is NULL or a handle from `seen_open` not yet closed.
-unsafe fn handle<'a>(lib: *const seen_library) -> Result<&'a seen_library, Failure> {
+unsafe fn handle<'a>(lib: *mut seen_library) -> Result<&'a seen_library, Failure> {
     // SAFETY: guaranteed by the caller.
     unsafe { lib.as_ref() }.ok_or(Failure::Null("lib"))
 }
@@ -236,7 +236,7 @@ pub unsafe extern "C" fn seen_close(lib: *mut seen_library) {
 /// # Safety
 /// `lib` is a live handle or NULL; `path` a NUL-terminated string or NULL.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn seen_add_path(lib: *const seen_library, path: *const c_char) -> c_int {
+pub unsafe extern "C" fn seen_add_path(lib: *mut seen_library, path: *const c_char) -> c_int {
     status(|| {
         // SAFETY: forwarded from the caller's guarantees.
         let (l, p) = unsafe { (handle(lib)?, text(path, "path")?) };
@@ -250,7 +250,7 @@ pub unsafe extern "C" fn seen_add_path(lib: *const seen_library, path: *const c_
 /// # Safety
 /// As `seen_add_path`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn seen_remove_path(lib: *const seen_library, path: *const c_char) -> c_int {
+pub unsafe extern "C" fn seen_remove_path(lib: *mut seen_library, path: *const c_char) -> c_int {
     status(|| {
         // SAFETY: forwarded from the caller's guarantees.
         let (l, p) = unsafe { (handle(lib)?, text(path, "path")?) };
@@ -268,7 +268,7 @@ pub unsafe extern "C" fn seen_remove_path(lib: *const seen_library, path: *const
 /// As `seen_add_path`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seen_scan(
-    lib: *const seen_library,
+    lib: *mut seen_library,
     path: *const c_char,
     wait: c_int,
 ) -> c_int {
@@ -291,7 +291,7 @@ pub unsafe extern "C" fn seen_scan(
 /// As `seen_add_path`; `progress` must not call `seen_close`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seen_scan_progress(
-    lib: *const seen_library,
+    lib: *mut seen_library,
     path: *const c_char,
     progress: seen_progress_fn,
     user_data: *mut c_void,
@@ -327,7 +327,7 @@ pub unsafe extern "C" fn seen_scan_progress(
 /// # Safety
 /// As `seen_add_path`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn seen_pause(lib: *const seen_library, path: *const c_char) -> c_int {
+pub unsafe extern "C" fn seen_pause(lib: *mut seen_library, path: *const c_char) -> c_int {
     status(|| {
         // SAFETY: forwarded from the caller's guarantees.
         let (l, p) = unsafe { (handle(lib)?, text(path, "path")?) };
@@ -341,7 +341,7 @@ pub unsafe extern "C" fn seen_pause(lib: *const seen_library, path: *const c_cha
 /// # Safety
 /// As `seen_add_path`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn seen_resume(lib: *const seen_library, path: *const c_char) -> c_int {
+pub unsafe extern "C" fn seen_resume(lib: *mut seen_library, path: *const c_char) -> c_int {
     status(|| {
         // SAFETY: forwarded from the caller's guarantees.
         let (l, p) = unsafe { (handle(lib)?, text(path, "path")?) };
@@ -355,7 +355,7 @@ pub unsafe extern "C" fn seen_resume(lib: *const seen_library, path: *const c_ch
 /// # Safety
 /// `lib` is a live handle or NULL.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn seen_stats_json(lib: *const seen_library) -> *mut c_char {
+pub unsafe extern "C" fn seen_stats_json(lib: *mut seen_library) -> *mut c_char {
     pointer(|| {
         // SAFETY: forwarded from the caller's guarantees.
         let l = unsafe { handle(lib)? };
@@ -370,7 +370,7 @@ pub unsafe extern "C" fn seen_stats_json(lib: *const seen_library) -> *mut c_cha
 /// `lib` is a live handle or NULL.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seen_assets_json(
-    lib: *const seen_library,
+    lib: *mut seen_library,
     offset: i64,
     limit: i64,
 ) -> *mut c_char {
@@ -393,7 +393,7 @@ pub unsafe extern "C" fn seen_assets_json(
 /// `lib` is a live handle or NULL; `query` a NUL-terminated string or NULL.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seen_search_json(
-    lib: *const seen_library,
+    lib: *mut seen_library,
     query: *const c_char,
     offset: i64,
     limit: i64,
@@ -420,7 +420,7 @@ pub unsafe extern "C" fn seen_search_json(
 /// # Safety
 /// `lib` is a live handle or NULL.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn seen_asset_json(lib: *const seen_library, id: i64) -> *mut c_char {
+pub unsafe extern "C" fn seen_asset_json(lib: *mut seen_library, id: i64) -> *mut c_char {
     pointer(|| {
         // SAFETY: forwarded from the caller's guarantees.
         let l = unsafe { handle(lib)? };
@@ -429,7 +429,7 @@ pub unsafe extern "C" fn seen_asset_json(lib: *const seen_library, id: i64) -> *
 }
 
 fn image_out(
-    lib: *const seen_library,
+    lib: *mut seen_library,
     id: i64,
     data: *mut *mut u8,
     len: *mut usize,
@@ -467,7 +467,7 @@ fn image_out(
 /// `lib` is a live handle or NULL; `data` and `len` are writable or NULL.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seen_thumbnail(
-    lib: *const seen_library,
+    lib: *mut seen_library,
     id: i64,
     data: *mut *mut u8,
     len: *mut usize,
@@ -481,7 +481,7 @@ pub unsafe extern "C" fn seen_thumbnail(
 /// As `seen_thumbnail`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seen_preview(
-    lib: *const seen_library,
+    lib: *mut seen_library,
     id: i64,
     data: *mut *mut u8,
     len: *mut usize,
@@ -495,7 +495,7 @@ pub unsafe extern "C" fn seen_preview(
 /// # Safety
 /// `lib` is a live handle or NULL.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn seen_delete_asset(lib: *const seen_library, id: i64) -> c_int {
+pub unsafe extern "C" fn seen_delete_asset(lib: *mut seen_library, id: i64) -> c_int {
     status(|| {
         // SAFETY: forwarded from the caller's guarantees.
         let l = unsafe { handle(lib)? };
@@ -512,7 +512,7 @@ pub unsafe extern "C" fn seen_delete_asset(lib: *const seen_library, id: i64) ->
 /// # Safety
 /// `lib` is a live handle or NULL.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn seen_faces_detect(lib: *const seen_library, wait: c_int) -> c_int {
+pub unsafe extern "C" fn seen_faces_detect(lib: *mut seen_library, wait: c_int) -> c_int {
     status(|| {
         // SAFETY: forwarded from the caller's guarantees.
         let l = unsafe { handle(lib)? };
@@ -537,7 +537,7 @@ pub unsafe extern "C" fn seen_faces_detect(lib: *const seen_library, wait: c_int
 /// # Safety
 /// `lib` is a live handle or NULL.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn seen_faces_cluster_json(lib: *const seen_library) -> *mut c_char {
+pub unsafe extern "C" fn seen_faces_cluster_json(lib: *mut seen_library) -> *mut c_char {
     pointer(|| {
         // SAFETY: forwarded from the caller's guarantees.
         let l = unsafe { handle(lib)? };
@@ -551,7 +551,7 @@ pub unsafe extern "C" fn seen_faces_cluster_json(lib: *const seen_library) -> *m
 /// # Safety
 /// `lib` is a live handle or NULL.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn seen_persons_json(lib: *const seen_library) -> *mut c_char {
+pub unsafe extern "C" fn seen_persons_json(lib: *mut seen_library) -> *mut c_char {
     pointer(|| {
         // SAFETY: forwarded from the caller's guarantees.
         let l = unsafe { handle(lib)? };
@@ -565,7 +565,7 @@ pub unsafe extern "C" fn seen_persons_json(lib: *const seen_library) -> *mut c_c
 /// # Safety
 /// `lib` is a live handle or NULL.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn seen_asset_faces_json(lib: *const seen_library, id: i64) -> *mut c_char {
+pub unsafe extern "C" fn seen_asset_faces_json(lib: *mut seen_library, id: i64) -> *mut c_char {
     pointer(|| {
         // SAFETY: forwarded from the caller's guarantees.
         let l = unsafe { handle(lib)? };
@@ -620,10 +620,10 @@ mod tests {
             assert_eq!(seen_last_error_code(), SEEN_ERR_NULL_ARGUMENT);
             assert!(last_error().contains("data_dir"));
             assert_eq!(
-                seen_add_path(std::ptr::null(), c"/tmp".as_ptr()),
+                seen_add_path(std::ptr::null_mut(), c"/tmp".as_ptr()),
                 SEEN_ERR_NULL_ARGUMENT
             );
-            assert!(seen_stats_json(std::ptr::null()).is_null());
+            assert!(seen_stats_json(std::ptr::null_mut()).is_null());
             seen_close(std::ptr::null_mut());
             seen_free_string(std::ptr::null_mut());
             seen_free_bytes(std::ptr::null_mut(), 0);
