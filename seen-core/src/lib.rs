@@ -18,7 +18,7 @@ pub mod store;
 
 pub use config::{Accel, Config};
 pub use error::{Error, ErrorKind, Result};
-pub use library::{Health, Library, PathStatus, PersonProfile};
+pub use library::{Faces, Health, Library, PathStatus, PersonProfile};
 pub use pipeline::{ScanHandle, ScanOutcome};
 
 /// The engine's version (the crate version).

@@ -959,3 +959,61 @@ impl Library {
         tracing::info!("library closed");
     }
 }
+
+/// The face side of a library, as LIBRARY.md names it: `lib.faces().detect()`,
+/// `cluster`, `persons`, `merge`, `assign`. Each call is the `Library`
+/// method of the same meaning.
+#[derive(Clone, Copy)]
+pub struct Faces<'a> {
+    lib: &'a Library,
+}
+
+impl Library {
+    /// Face detection, clustering and persons.
+    pub fn faces(&self) -> Faces<'_> {
+        Faces { lib: self }
+    }
+}
+
+impl Faces<'_> {
+    /// Start detecting faces in every image not scanned yet (background);
+    /// see [`Library::faces_detect`].
+    pub async fn detect(&self) -> Result<()> {
+        self.lib.faces_detect().await
+    }
+
+    /// Stop detection; see [`Library::faces_stop`].
+    pub async fn stop(&self) -> Result<()> {
+        self.lib.faces_stop().await
+    }
+
+    /// Whether detection runs, with its counts; see [`Library::faces_status`].
+    pub async fn status(&self) -> Result<serde_json::Value> {
+        self.lib.faces_status().await
+    }
+
+    /// Group unassigned faces into persons; see [`Library::faces_cluster`].
+    pub async fn cluster(
+        &self,
+        epsilon: Option<f64>,
+        min_samples: Option<i64>,
+    ) -> Result<crate::faces::cluster::ClusterOutcome> {
+        self.lib.faces_cluster(epsilon, min_samples).await
+    }
+
+    /// Every person, largest first; see [`Library::persons`].
+    pub async fn persons(&self) -> Result<Vec<crate::store::Person>> {
+        self.lib.persons().await
+    }
+
+    /// Move every face of `source` to `target`; see [`Library::merge_persons`].
+    pub async fn merge(&self, source: i64, target: i64) -> Result<crate::store::Person> {
+        self.lib.merge_persons(source, target).await
+    }
+
+    /// Give a face to a person by hand (`None` unassigns it); see
+    /// [`Library::assign_face`].
+    pub async fn assign(&self, face_id: i64, person_id: Option<i64>) -> Result<Option<i64>> {
+        self.lib.assign_face(face_id, person_id).await
+    }
+}
