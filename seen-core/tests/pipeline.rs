@@ -225,10 +225,20 @@ async fn cold_scan_describes_everything(env: Env) {
         320,
         240,
         true,
-        &["-metadata", "creation_time=2023-01-05T10:00:00Z"],
+        &seen_testkit::av::Encode {
+            metadata: &[("creation_time", "2023-01-05T10:00:00Z")],
+            ..Default::default()
+        },
     );
     let rotated = p.join("vertical.mov");
-    mk::video(&rotated, 1.0, 320, 240, false, &[]);
+    mk::video(
+        &rotated,
+        1.0,
+        320,
+        240,
+        false,
+        &seen_testkit::av::Encode::default(),
+    );
     mk::set_mp4_rotation(&rotated, 90);
     mk::video(
         &p.join("short.webm"),
@@ -236,7 +246,10 @@ async fn cold_scan_describes_everything(env: Env) {
         160,
         120,
         false,
-        &["-c:v", "libvpx-vp9"],
+        &seen_testkit::av::Encode {
+            video_codec: Some("libvpx-vp9"),
+            ..Default::default()
+        },
     );
     mk::audio(&p.join("tone.mp3"), 1.0);
     // A camera RAW (TIFF-based): metadata from its IFDs, pictures from the

@@ -23,7 +23,14 @@ async fn start(postgres: bool) -> Option<(Server, tempfile::TempDir, String)> {
     std::fs::write(photos.join("notes.txt"), b"not media").unwrap();
     std::fs::write(photos.join("doc.pdf"), b"%PDF").unwrap();
     std::fs::create_dir_all(photos.join(".hidden")).unwrap();
-    mk::video(&photos.join("clip.mp4"), 1.0, 160, 120, true, &[]);
+    mk::video(
+        &photos.join("clip.mp4"),
+        1.0,
+        160,
+        120,
+        true,
+        &seen_testkit::av::Encode::default(),
+    );
     mk::audio(&photos.join("tone.mp3"), 0.5);
     mk::video(
         &photos.join("old.avi"),
@@ -31,7 +38,11 @@ async fn start(postgres: bool) -> Option<(Server, tempfile::TempDir, String)> {
         160,
         120,
         true,
-        &["-c:v", "mpeg4", "-c:a", "mp3"],
+        &seen_testkit::av::Encode {
+            video_codec: Some("mpeg4"),
+            audio_codec: Some("libmp3lame"),
+            ..Default::default()
+        },
     );
     mk::video(
         &photos.join("silent.webm"),
@@ -39,7 +50,10 @@ async fn start(postgres: bool) -> Option<(Server, tempfile::TempDir, String)> {
         160,
         120,
         false,
-        &["-c:v", "libvpx-vp9"],
+        &seen_testkit::av::Encode {
+            video_codec: Some("libvpx-vp9"),
+            ..Default::default()
+        },
     );
     let data = dir.path().join("data");
     let mut args = vec!["--data-dir".to_string(), data.to_str().unwrap().to_string()];

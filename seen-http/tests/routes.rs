@@ -473,7 +473,7 @@ async fn forced_absent_gpu_falls_back_counts_and_disables() {
             160 + 16 * i,
             120,
             false,
-            &[],
+            &seen_testkit::av::Encode::default(),
         );
     }
     let videos = std::fs::canonicalize(&videos)

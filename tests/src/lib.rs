@@ -1,5 +1,6 @@
 //! Test support shared by the store, HTTP, FFI and Python tests.
 
+pub mod av;
 pub mod media;
 
 use std::io::{BufRead, BufReader};

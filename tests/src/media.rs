@@ -1,5 +1,5 @@
 //! Real media files made on the spot: JPEGs, PNGs, WebPs and TIFFs with full
-//! EXIF, GIF, HEIC (heif-enc), videos and audio (the ffmpeg CLI), broken files.
+//! EXIF, GIF, HEIC (heif-enc), videos and audio ([`crate::av`]), broken files.
 
 use std::io::Cursor;
 use std::path::Path;
@@ -351,33 +351,19 @@ pub fn avif(dir: &Path, name: &str, w: u32, h: u32) -> std::path::PathBuf {
     out
 }
 
-/// A video made with the ffmpeg CLI: `seconds` long, `w`×`h`, H.264 in
-/// MP4 unless `ext` says otherwise, with a sine-wave audio track when
-/// `audio`, and extra `-metadata` key=value pairs.
-pub fn video(path: &Path, seconds: f64, w: u32, h: u32, audio: bool, extra: &[&str]) {
-    let mut cmd = Command::new("ffmpeg");
-    cmd.args(["-y", "-v", "error", "-f", "lavfi", "-i"])
-        .arg(format!("testsrc2=size={w}x{h}:rate=25:duration={seconds}"));
-    if audio {
-        cmd.args(["-f", "lavfi", "-i"])
-            .arg(format!("sine=frequency=440:duration={seconds}"));
-    }
-    cmd.args(["-pix_fmt", "yuv420p"]);
-    cmd.args(extra);
-    cmd.arg(path);
-    run(&mut cmd);
+/// A `w`×`h` video of `seconds` (a moving pattern, with a 440 Hz tone when
+/// `audio`), encoded through the FFmpeg libraries as `how` says; the
+/// container follows the extension.
+pub fn video(path: &Path, seconds: f64, w: u32, h: u32, audio: bool, how: &crate::av::Encode) {
+    crate::av::encode(path, seconds, w, h, audio, how);
 }
 
-/// An audio file made with the ffmpeg CLI (codec from the extension).
+/// A 440 Hz tone of `seconds`, encoded through the FFmpeg libraries (the
+/// codec follows the extension: MP3, AAC, Opus, WAV, FLAC).
 pub fn audio(path: &Path, seconds: f64) {
-    run(Command::new("ffmpeg")
-        .args(["-y", "-v", "error", "-f", "lavfi", "-i"])
-        .arg(format!("sine=frequency=440:duration={seconds}"))
-        .arg(path));
+    crate::av::encode(path, seconds, 0, 0, true, &crate::av::Encode::default());
 }
 
-/// Set the display matrix of the first track of an MP4/MOV to a clockwise
-/// rotation (as phones record portrait video), by patching its `tkhd` box.
 /// FFmpeg 5.1's CLI no longer writes rotation metadata itself.
 pub fn set_mp4_rotation(path: &Path, degrees: u32) {
     let mut bytes = std::fs::read(path).unwrap();

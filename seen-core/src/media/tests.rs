@@ -356,7 +356,14 @@ fn video_frames_fall_back_from_an_absent_gpu() {
     }
     let dir = tempfile::tempdir().unwrap();
     let mp4 = dir.path().join("clip.mp4");
-    mk::video(&mp4, 1.0, 160, 120, false, &[]);
+    mk::video(
+        &mp4,
+        1.0,
+        160,
+        120,
+        false,
+        &seen_testkit::av::Encode::default(),
+    );
     let gpu = accel::AccelState::new(crate::config::Accel::Cuda);
     for _ in 0..4 {
         let f = video::frame(&mp4, 256, &gpu).unwrap();
@@ -375,7 +382,17 @@ fn transcodes_fall_back_from_an_absent_gpu() {
     }
     let dir = tempfile::tempdir().unwrap();
     let avi = dir.path().join("old.avi");
-    mk::video(&avi, 1.0, 160, 120, true, &["-c:v", "mpeg4"]);
+    mk::video(
+        &avi,
+        1.0,
+        160,
+        120,
+        true,
+        &seen_testkit::av::Encode {
+            video_codec: Some("mpeg4"),
+            ..Default::default()
+        },
+    );
     let gpu = accel::AccelState::new(crate::config::Accel::Cuda);
     let out = dir.path().join("out.mp4");
     transcode::video_mp4(&avi, &out, &gpu).unwrap();
@@ -395,12 +412,17 @@ fn the_video_frame_is_from_a_tenth_of_the_way_in() {
     // seek lands on the first frame, and decoding must go on to 1 s.
     let dir = tempfile::tempdir().unwrap();
     let mp4 = dir.path().join("fade.mp4");
-    mk::run(
-        std::process::Command::new("ffmpeg")
-            .args(["-y", "-v", "error", "-f", "lavfi", "-i"])
-            .arg("color=c=black:s=160x120:r=25:d=10,geq=lum='min(T*100\\,235)':cb=128:cr=128")
-            .args(["-g", "1000", "-pix_fmt", "yuv420p"])
-            .arg(&mp4),
+    mk::video(
+        &mp4,
+        10.0,
+        160,
+        120,
+        false,
+        &seen_testkit::av::Encode {
+            picture: seen_testkit::av::Picture::Fade,
+            key_interval: Some(1000),
+            ..Default::default()
+        },
     );
     let f = video::frame(&mp4, 160, &cpu()).unwrap();
     let mean = f.data.iter().map(|&v| v as f64).sum::<f64>() / f.data.len() as f64;
@@ -433,18 +455,19 @@ fn video_probe_and_frames() {
         320,
         240,
         true,
-        &[
-            "-metadata",
-            "creation_time=2023-01-05T10:00:00Z",
-            "-metadata",
-            "com.apple.quicktime.make=Apple",
-            "-metadata",
-            "com.apple.quicktime.model=iPhone 13",
-            "-metadata",
-            "com.apple.quicktime.location.ISO6709=+48.8584+002.2945+035.000/",
-            "-movflags",
-            "use_metadata_tags",
-        ],
+        &seen_testkit::av::Encode {
+            metadata: &[
+                ("creation_time", "2023-01-05T10:00:00Z"),
+                ("com.apple.quicktime.make", "Apple"),
+                ("com.apple.quicktime.model", "iPhone 13"),
+                (
+                    "com.apple.quicktime.location.ISO6709",
+                    "+48.8584+002.2945+035.000/",
+                ),
+            ],
+            muxer_options: &[("movflags", "use_metadata_tags")],
+            ..Default::default()
+        },
     );
     let m = video::probe(&mp4).unwrap();
     assert!(m.has_video && m.has_audio);
@@ -465,7 +488,14 @@ fn video_probe_and_frames() {
 
     // Rotated phone video: displayed portrait.
     let rot = dir.path().join("rotated.mp4");
-    mk::video(&rot, 1.0, 320, 240, false, &[]);
+    mk::video(
+        &rot,
+        1.0,
+        320,
+        240,
+        false,
+        &seen_testkit::av::Encode::default(),
+    );
     mk::set_mp4_rotation(&rot, 90);
     let m = video::probe(&rot).unwrap();
     assert_eq!(m.rotation, 90);
@@ -476,7 +506,17 @@ fn video_probe_and_frames() {
 
     // A clip under a second still gives a frame.
     let short = dir.path().join("short.webm");
-    mk::video(&short, 0.5, 160, 120, false, &["-c:v", "libvpx-vp9"]);
+    mk::video(
+        &short,
+        0.5,
+        160,
+        120,
+        false,
+        &seen_testkit::av::Encode {
+            video_codec: Some("libvpx-vp9"),
+            ..Default::default()
+        },
+    );
     let m = video::probe(&short).unwrap();
     assert_eq!(m.video_codec.as_deref(), Some("vp9"));
     assert_eq!(m.date_taken, None);
@@ -513,7 +553,14 @@ fn audio_transcodes_to_mp3_and_m4a() {
     use transcode::{AudioOut, audio};
     let dir = tempfile::tempdir().unwrap();
     let mp4 = dir.path().join("clip.mp4");
-    mk::video(&mp4, 2.0, 160, 120, true, &[]);
+    mk::video(
+        &mp4,
+        2.0,
+        160,
+        120,
+        true,
+        &seen_testkit::av::Encode::default(),
+    );
     let wav = dir.path().join("tone.wav");
     mk::audio(&wav, 1.5);
     for (src, secs) in [(&mp4, 2000), (&wav, 1500)] {
@@ -533,7 +580,14 @@ fn audio_transcodes_to_mp3_and_m4a() {
         assert!(moov_before_mdat(&m4a), "faststart");
     }
     let silent = dir.path().join("silent.mp4");
-    mk::video(&silent, 1.0, 160, 120, false, &[]);
+    mk::video(
+        &silent,
+        1.0,
+        160,
+        120,
+        false,
+        &seen_testkit::av::Encode::default(),
+    );
     assert!(matches!(
         audio(&silent, &dir.path().join("x.mp3"), AudioOut::Mp3),
         Err(crate::Error::InvalidInput(_))
@@ -544,7 +598,18 @@ fn audio_transcodes_to_mp3_and_m4a() {
 fn videos_transcode_to_h264_aac_faststart() {
     let dir = tempfile::tempdir().unwrap();
     let avi = dir.path().join("old.avi");
-    mk::video(&avi, 1.5, 320, 240, true, &["-c:v", "mpeg4", "-c:a", "mp3"]);
+    mk::video(
+        &avi,
+        1.5,
+        320,
+        240,
+        true,
+        &seen_testkit::av::Encode {
+            video_codec: Some("mpeg4"),
+            audio_codec: Some("libmp3lame"),
+            ..Default::default()
+        },
+    );
     assert!(!transcode::browser_playable("avi", Some("mpeg4")));
     let out = dir.path().join("old.mp4");
     transcode::video_mp4(&avi, &out, &cpu()).unwrap();
@@ -562,7 +627,18 @@ fn videos_transcode_to_h264_aac_faststart() {
 
     // Rotation becomes pixels; odd sizes become even; no audio is fine.
     let rot = dir.path().join("rot.mp4");
-    mk::video(&rot, 1.0, 321, 241, false, &["-c:v", "libx265"]);
+    mk::video(
+        &rot,
+        1.0,
+        321,
+        241,
+        false,
+        &seen_testkit::av::Encode {
+            video_codec: Some("libx265"),
+            full_chroma: true,
+            ..Default::default()
+        },
+    );
     mk::set_mp4_rotation(&rot, 90);
     assert!(!transcode::browser_playable("mp4", Some("hevc")));
     let out = dir.path().join("rot-h264.mp4");
