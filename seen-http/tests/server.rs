@@ -218,3 +218,74 @@ async fn sigterm_mid_scan_exits_cleanly_and_the_next_start_finishes() {
     }
     assert!(server.terminate().success());
 }
+
+/// A file the server may not read is indexed with the reason and the scan
+/// goes on, as it does past a folder it may not enter; once the file is
+/// readable, the next scan reads it (its ctime moved).
+#[tokio::test]
+async fn unreadable_files_are_recorded_and_read_once_allowed() {
+    use seen_testkit::media as mk;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("photos");
+    std::fs::create_dir_all(photos.join("private")).unwrap();
+    std::fs::write(photos.join("open.jpg"), mk::jpeg(320, 240, 1, None)).unwrap();
+    std::fs::write(photos.join("secret.jpg"), mk::jpeg(320, 240, 2, None)).unwrap();
+    std::fs::write(
+        photos.join("private/inner.jpg"),
+        mk::jpeg(320, 240, 3, None),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    if seen_testkit::running_as_root() {
+        // The server runs as nobody: give it the folders, as an owner would.
+        for p in seen_testkit::files_under(dir.path()).into_iter().chain([
+            dir.path().into(),
+            photos.clone(),
+            photos.join("private"),
+            data.clone(),
+        ]) {
+            std::os::unix::fs::chown(&p, Some(65534), Some(65534)).unwrap();
+        }
+    }
+    let set_mode = |p: &std::path::Path, mode: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    set_mode(&photos.join("secret.jpg"), 0o000);
+    set_mode(&photos.join("private"), 0o000);
+    let photos = std::fs::canonicalize(&photos).unwrap();
+    let root = photos.to_str().unwrap();
+    let args = ["--data-dir", data.to_str().unwrap(), root];
+    let server = Server::start_unprivileged(exe(), &args, &[]);
+    server.wait_scan(root).await;
+
+    let list: Vec<serde_json::Value> = server.get_json("/assets").await;
+    let by_name = |list: &[serde_json::Value], name: &str| {
+        list.iter().find(|a| a["filename"] == name).cloned()
+    };
+    assert_eq!(list.len(), 2, "{list:?}");
+    assert_eq!(by_name(&list, "open.jpg").unwrap()["width"], 320);
+    let secret = by_name(&list, "secret.jpg").unwrap();
+    let reason = secret["error"].as_str().unwrap_or_default();
+    assert!(reason.contains("ermission denied"), "{secret}");
+    assert_eq!(secret["width"], serde_json::Value::Null);
+
+    set_mode(&photos.join("secret.jpg"), 0o644);
+    set_mode(&photos.join("private"), 0o755);
+    let r = reqwest::Client::new()
+        .post(server.url("/paths/scan"))
+        .json(&serde_json::json!({"path": root}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    server.wait_scan(root).await;
+    let list: Vec<serde_json::Value> = server.get_json("/assets").await;
+    assert_eq!(list.len(), 3, "{list:?}");
+    let secret = by_name(&list, "secret.jpg").unwrap();
+    assert_eq!(secret["error"], serde_json::Value::Null, "{secret}");
+    assert_eq!(secret["width"], 320);
+    assert!(by_name(&list, "inner.jpg").is_some());
+    assert!(server.terminate().success());
+}

@@ -54,7 +54,23 @@ impl Server {
     /// Start the binary at `exe` with `args` (plus `--port 0`) and wait until
     /// it reports its address.
     pub fn start(exe: &Path, args: &[&str], envs: &[(&str, &str)]) -> Server {
-        let mut cmd = Command::new(exe);
+        Server::spawn(Command::new(exe), args, envs)
+    }
+
+    /// Like [`Server::start`], but when the tests run as root the server
+    /// runs as `nobody` (uid and gid 65534, through util-linux `setpriv`),
+    /// so file permissions apply to it as they do to a real deployment.
+    pub fn start_unprivileged(exe: &Path, args: &[&str], envs: &[(&str, &str)]) -> Server {
+        if !running_as_root() {
+            return Server::start(exe, args, envs);
+        }
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(exe);
+        Server::spawn(cmd, args, envs)
+    }
+
+    fn spawn(mut cmd: Command, args: &[&str], envs: &[(&str, &str)]) -> Server {
         cmd.args(args)
             .args(["--port", "0", "--host", "127.0.0.1"])
             .env("RUST_LOG", "info")
@@ -197,4 +213,10 @@ pub fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out.sort();
     out
+}
+
+/// Whether this process runs as root (who may read any file).
+pub fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
