@@ -151,10 +151,31 @@ impl From<sqlx::Error> for Error {
             sqlx::Error::RowNotFound => Error::NotFound("row not found".into()),
             sqlx::Error::Database(db) => Error::Database {
                 message: db.to_string(),
-                rejected: true,
+                rejected: refuses_the_data(&*db),
             },
             other => Error::database(other),
         }
+    }
+}
+
+/// Whether a database error is about the statement's data (a constraint,
+/// a value out of range or of the wrong kind, a trigger's refusal), which
+/// retrying the same rows cannot change, rather than about the database's
+/// state (busy, locked, full, I/O, serialization, shutdown), which may pass.
+fn refuses_the_data(db: &dyn sqlx::error::DatabaseError) -> bool {
+    let code = db.code().unwrap_or_default();
+    if db
+        .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        .is_some()
+    {
+        // SQLSTATE classes 22 (data exception) and 23 (integrity
+        // constraint), and P0001 (raised by a function or trigger).
+        code.starts_with("22") || code.starts_with("23") || code == "P0001"
+    } else {
+        // SQLite's extended result code; its low byte is the primary one:
+        // 18 TOOBIG, 19 CONSTRAINT (a trigger's RAISE too), 20 MISMATCH.
+        code.parse::<i64>()
+            .is_ok_and(|c| matches!(c & 0xff, 18..=20))
     }
 }
 

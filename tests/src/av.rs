@@ -101,7 +101,13 @@ fn drain(
 ) {
     let to = octx.stream(stream).expect("stream").time_base();
     let mut packet = ffmpeg::Packet::empty();
-    while encoder.receive_packet(&mut packet).is_ok() {
+    loop {
+        match encoder.receive_packet(&mut packet) {
+            Ok(()) => {}
+            Err(ffmpeg::Error::Eof) => return,
+            Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => return,
+            Err(e) => panic!("encoding failed: {e}"),
+        }
         packet.set_stream(stream);
         packet.rescale_ts(from, to);
         packet.write_interleaved(octx).expect("write packet");
@@ -151,9 +157,10 @@ fn video_encoder(
         _ => {}
     }
     let encoder = enc.open_as_with(codec, opts).expect("open video encoder");
-    octx.stream_mut(stream)
-        .expect("stream")
-        .set_parameters(&encoder);
+    let mut st = octx.stream_mut(stream).expect("stream");
+    st.set_parameters(&encoder);
+    st.set_time_base(Rational::new(1, FPS));
+    st.set_avg_frame_rate(Rational::new(FPS, 1));
     Out {
         encoder,
         stream,
@@ -199,9 +206,9 @@ fn audio_encoder(octx: &mut format::context::Output, name: &str) -> Out<codec::e
         enc.set_flags(codec::flag::Flags::GLOBAL_HEADER);
     }
     let encoder = enc.open_as(*codec).expect("open audio encoder");
-    octx.stream_mut(stream)
-        .expect("stream")
-        .set_parameters(&encoder);
+    let mut st = octx.stream_mut(stream).expect("stream");
+    st.set_parameters(&encoder);
+    st.set_time_base(Rational::new(1, rate));
     Out {
         encoder,
         stream,
@@ -332,8 +339,9 @@ pub fn encode(path: &Path, seconds: f64, w: u32, h: u32, audio: bool, how: &Enco
         }
     };
     if let Some(v) = video.as_mut() {
-        let mut f = frame::Video::new(how.pixel_format(), w, h);
         for i in 0..frames {
+            // A new frame each time: the encoder may still hold the last one.
+            let mut f = frame::Video::new(how.pixel_format(), w, h);
             paint(&mut f, i, how.picture);
             f.set_pts(Some(i as i64));
             v.encoder.send_frame(&f).expect("encode video");

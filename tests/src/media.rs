@@ -364,7 +364,8 @@ pub fn audio(path: &Path, seconds: f64) {
     crate::av::encode(path, seconds, 0, 0, true, &crate::av::Encode::default());
 }
 
-/// FFmpeg 5.1's CLI no longer writes rotation metadata itself.
+/// Set the display matrix of the first track of an MP4/MOV to a clockwise
+/// rotation (as phones record portrait video), by patching its `tkhd` box.
 pub fn set_mp4_rotation(path: &Path, degrees: u32) {
     let mut bytes = std::fs::read(path).unwrap();
     let at = bytes

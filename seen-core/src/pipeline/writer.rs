@@ -132,6 +132,7 @@ async fn write_batch(
         }
     }
     if !rows.is_empty() {
+        drop_repeats(&mut rows, &mut new_rows, &mut row_trackers);
         resolve_moves(store, &mut rows, &new_rows).await;
         let stored = write_rows(store, counters, &mut rows).await;
         if stored.iter().any(|s| *s) {
@@ -190,10 +191,48 @@ async fn write_batch(
     }
 }
 
+/// A path queued twice before its row was written (it changed again, or a
+/// scan and the watcher both saw it) is written once, as last read, so no
+/// later split of the batch can write the older row after the newer one.
+/// The earlier units end here, uncounted.
+fn drop_repeats(
+    rows: &mut Vec<NewAsset>,
+    is_new: &mut Vec<bool>,
+    trackers: &mut Vec<Arc<Tracker>>,
+) {
+    let mut last: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        last.insert(r.path.as_str(), i);
+    }
+    if last.len() == rows.len() {
+        return;
+    }
+    let keep: Vec<bool> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| last[r.path.as_str()] == i)
+        .collect();
+    let mut k = keep.iter();
+    rows.retain(|_| *k.next().expect("one flag per row"));
+    let mut k = keep.iter();
+    is_new.retain(|_| *k.next().expect("one flag per row"));
+    let mut k = keep.iter();
+    trackers.retain(|t| {
+        let kept = *k.next().expect("one flag per row");
+        if !kept {
+            t.end();
+        }
+        kept
+    });
+}
+
 /// Remove images just made for content no asset has any more (its asset
-/// was deleted while they were being made). Rows are written before these
-/// updates arrive, so content still on its way in is never taken for gone;
-/// and a delete after this check removes the files itself.
+/// was deleted while they were being made); a delete after this check
+/// removes the files itself. Rows are written before the updates of their
+/// own images arrive, so a file's images are never taken for gone while
+/// its row waits. A copy of the same content still being read when the
+/// last asset with it goes may lose its images here; they are made again
+/// when first asked for.
 async fn drop_orphans(store: &Store, derived_files: &Derived, updates: &[DerivedUpdate]) {
     let shas: Vec<String> = updates.iter().map(|u| u.sha256.clone()).collect();
     let Ok(unused) = store.unused_sha256s(&shas).await else {

@@ -465,8 +465,8 @@ pub(super) const ASSET_COLUMNS: &str = "id, scan_path_id, path, dirname, filenam
     focal_length_mm, gps_lat, gps_lon, gps_alt, duration_ms, video_codec, audio_codec, \
     has_audio, error, thumb_state, preview_state, faces_scanned_at, faces_error, indexed_at, updated_at";
 
-/// Rows per multi-row statement (35 bound values each, well under the
-/// parameter limits of SQLite and Postgres).
+/// Rows per multi-row statement (at most 34 bound values a row, well under
+/// the parameter limits of SQLite and Postgres).
 const ROWS_PER_STATEMENT: usize = 200;
 
 /// `rows` parenthesised groups of `cols` numbered placeholders starting at
@@ -668,16 +668,13 @@ impl Store {
                         .map(|(id, p)| (p, id)),
                 );
             }
+            // Every row must have come back before anything is committed.
+            if let Some(a) = batch.iter().find(|a| !ids.contains_key(&a.path)) {
+                return Err(Error::Internal(format!("no row came back for {}", a.path)));
+            }
             tx.commit().await?;
         });
-        batch
-            .iter()
-            .map(|a| {
-                ids.get(&a.path)
-                    .copied()
-                    .ok_or_else(|| Error::Internal(format!("no row came back for {}", a.path)))
-            })
-            .collect()
+        Ok(batch.iter().map(|a| ids[&a.path]).collect())
     }
 
     /// One asset by id.
@@ -967,6 +964,7 @@ impl Store {
                 out.extend(q.fetch_all(pool).await?);
             });
         }
+        out.sort_by_key(|a| a.id);
         Ok(out)
     }
 

@@ -52,6 +52,7 @@ both_backends!(
     faces_keep_choices_made_by_hand,
     every_sort_walks_an_index,
     batches_span_statements_and_merge_repeats,
+    database_errors_say_whether_the_data_was_refused,
 );
 
 fn asset(scan_path_id: i64, path: &str, size: i64, mtime_s: i64) -> NewAsset {
@@ -866,4 +867,22 @@ async fn batches_span_statements_and_merge_repeats(store: Store) {
     assert_eq!(unused.len(), 250);
     assert!(unused.contains(rows[100].sha256.as_ref().unwrap()));
     assert!(!unused.contains(rows[99].sha256.as_ref().unwrap()));
+}
+
+/// A constraint the data breaks is a refusal (worth finding the row that
+/// breaks it); a statement the database cannot run at all is not.
+async fn database_errors_say_whether_the_data_was_refused(store: Store) {
+    async fn run(store: &Store, sql: &str) -> Error {
+        on_write!(store, |pool| sqlx::query(sql)
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .map_err(Error::from))
+        .unwrap_err()
+    }
+    let check = run(&store, "INSERT INTO face_detection_state (id) VALUES (2)").await;
+    assert!(check.is_rejected_by_database(), "{check}");
+    let missing = run(&store, "SELECT * FROM no_such_table").await;
+    assert!(matches!(missing, Error::Database { .. }), "{missing}");
+    assert!(!missing.is_rejected_by_database(), "{missing}");
 }
