@@ -10,7 +10,9 @@
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import html
+import os
 import sys
 from typing import Any, Iterable
 
@@ -148,7 +150,10 @@ class AssetList(list):
     """A list of assets that renders as a grid of thumbnails in Jupyter."""
 
     def _repr_html_(self) -> str:
-        shown = [_thumb_html(a) for a in self[:GRID_LIMIT]]
+        # Thumbnails not made yet are rendered on demand, off the GIL: fetch
+        # them side by side.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            shown = list(pool.map(_thumb_html, self[:GRID_LIMIT]))
         more = len(self) - len(shown)
         tail = f"<p>… and {more} more</p>" if more > 0 else ""
         return f'<div style="display:flex;flex-wrap:wrap">{"".join(shown)}</div>{tail}'
