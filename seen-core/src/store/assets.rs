@@ -491,6 +491,9 @@ fn value_rows(rows: usize, cols: usize, first: usize, extra: &str) -> String {
     out
 }
 
+/// Most trigram-index matches a SQLite search fetches and sorts whole.
+const SQLITE_INDEX_MATCHES: i64 = 2000;
+
 /// `n` numbered placeholders from `$first`, comma-separated.
 fn placeholders(n: usize, first: usize) -> String {
     (first..first + n)
@@ -715,11 +718,41 @@ impl Store {
         })
     }
 
+    /// Whether the words' matches on SQLite are few enough to fetch them
+    /// all from the trigram index and sort them; past this many, walking the
+    /// sort order and testing each row stops sooner (a word found in every
+    /// path took 0.3 s a page the other way at 100,000 assets).
+    async fn few_sqlite_matches(&self, patterns: &[String]) -> Result<bool> {
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT rowid FROM assets_fts WHERE {} LIMIT {})",
+            (1..=patterns.len())
+                .map(|i| format!("search_text GLOB ${i}"))
+                .collect::<Vec<_>>()
+                .join(" AND "),
+            SQLITE_INDEX_MATCHES + 1
+        );
+        let n: i64 = on_read!(self, |pool| {
+            let mut q = sqlx::query_scalar(&sql);
+            for p in patterns {
+                q = q.bind(p);
+            }
+            q.fetch_one(pool).await?
+        });
+        Ok(n <= SQLITE_INDEX_MATCHES)
+    }
+
     /// Assets whose path matches every term of the query, with filters.
     pub async fn search_assets(&self, q: &crate::search::SearchQuery) -> Result<Vec<Asset>> {
         use crate::search::{glob_pattern, like_pattern};
         let terms = q.validate()?;
         let sqlite = self.backend() == super::Backend::SQLite;
+        // The trigram index serves words with three letters in a row; with a
+        // shorter one it would scan, so the sort order is walked instead.
+        let indexable = |t: &String| t.split(['*', '?']).any(|run| run.chars().count() >= 3);
+        let use_fts = sqlite && terms.iter().all(indexable) && {
+            let patterns: Vec<String> = terms.iter().map(|t| glob_pattern(t)).collect();
+            self.few_sqlite_matches(&patterns).await?
+        };
         // $1 and $2 are LIMIT and OFFSET; the rest are numbered as pushed.
         let mut binds: Vec<BindValue> = Vec::new();
         let mut push = |v: BindValue| {
@@ -742,7 +775,7 @@ impl Store {
                 }
             })
             .collect();
-        let mut clauses = if sqlite {
+        let mut clauses = if use_fts {
             vec![format!(
                 "id IN (SELECT rowid FROM assets_fts WHERE {})",
                 term_clauses.join(" AND ")

@@ -53,6 +53,7 @@ both_backends!(
     every_sort_walks_an_index,
     batches_span_statements_and_merge_repeats,
     database_errors_say_whether_the_data_was_refused,
+    search_pages_through_common_and_rare_words,
 );
 
 fn asset(scan_path_id: i64, path: &str, size: i64, mtime_s: i64) -> NewAsset {
@@ -885,4 +886,66 @@ async fn database_errors_say_whether_the_data_was_refused(store: Store) {
     let missing = run(&store, "SELECT * FROM no_such_table").await;
     assert!(matches!(missing, Error::Database { .. }), "{missing}");
     assert!(!missing.is_rejected_by_database(), "{missing}");
+}
+
+/// A word in thousands of paths and a word in a few give the same pages as
+/// filtering everything by hand (SQLite walks the sort order for the first
+/// and fetches the trigram index's matches for the second).
+async fn search_pages_through_common_and_rare_words(store: Store) {
+    use crate::search::SearchQuery;
+    let root = store.add_scan_path("/lib", true).await.unwrap();
+    let rows: Vec<NewAsset> = (0..2300)
+        .map(|i| {
+            let folder = if i % 500 == 7 { "Rare Trip" } else { "Holiday" };
+            asset(
+                root.id,
+                &format!("/lib/{folder}/img_{i:04}.jpg"),
+                10_000 + i,
+                i,
+            )
+        })
+        .collect();
+    store.upsert_assets(&rows).await.unwrap();
+    let search = |q: &str, offset: i64| SearchQuery {
+        q: q.into(),
+        page: ListQuery {
+            offset,
+            limit: 50,
+            sort: SortField::Mtime,
+            order: Order::Desc,
+            ..ListQuery::default()
+        },
+        ..SearchQuery::default()
+    };
+    for (q, wanted) in [
+        (
+            "holiday",
+            Box::new(|p: &str| p.contains("Holiday")) as Box<dyn Fn(&str) -> bool>,
+        ),
+        ("IMG_1*", Box::new(|p: &str| p.contains("img_1"))),
+        ("rare img", Box::new(|p: &str| p.contains("Rare"))),
+        (
+            "trip 1507",
+            Box::new(|p: &str| p.contains("Rare") && p.contains("1507")),
+        ),
+    ] {
+        let mut expected: Vec<&NewAsset> = rows.iter().filter(|r| wanted(&r.path)).collect();
+        expected.sort_by_key(|r| std::cmp::Reverse(r.mtime_ns));
+        for offset in [0, 50, 1000] {
+            let got: Vec<String> = store
+                .search_assets(&search(q, offset))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|a| a.path)
+                .collect();
+            let want: Vec<String> = expected
+                .iter()
+                .skip(offset as usize)
+                .take(50)
+                .map(|r| r.path.clone())
+                .collect();
+            assert_eq!(got, want, "{q:?} from {offset}");
+        }
+    }
 }
