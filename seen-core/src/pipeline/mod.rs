@@ -71,6 +71,40 @@ pub(crate) struct DerivedJob {
     tracker: Arc<Tracker>,
 }
 
+/// Content hashes of files read but whose rows the writer has not handled
+/// yet: their derived images may exist before any asset has the content,
+/// and must not be taken for orphans. A count per hash (two copies of one
+/// content can be on their way at once).
+#[derive(Default)]
+pub(crate) struct ContentInFlight(Mutex<HashMap<String, usize>>);
+
+impl ContentInFlight {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A file with this content was read.
+    pub(crate) fn enter(&self, sha256: &str) {
+        *self.lock().entry(sha256.to_string()).or_default() += 1;
+    }
+
+    /// Its row was handled (stored or given up).
+    pub(crate) fn leave(&self, sha256: &str) {
+        let mut map = self.lock();
+        if let Some(n) = map.get_mut(sha256) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(sha256);
+            }
+        }
+    }
+
+    /// Whether a file with this content is on its way to the index.
+    pub(crate) fn contains(&self, sha256: &str) -> bool {
+        self.lock().contains_key(sha256)
+    }
+}
+
 /// What every pipeline stage shares.
 pub(crate) struct Shared {
     pub(crate) config: Config,
@@ -86,6 +120,8 @@ pub(crate) struct Shared {
     pub(crate) accel: crate::media::accel::AccelState,
     /// Files the last scan of each root saw but does not index, by extension.
     other_files: Mutex<HashMap<String, HashMap<String, u64>>>,
+    /// Content read whose rows are not handled yet.
+    pub(crate) content_in_flight: Arc<ContentInFlight>,
 }
 
 impl Shared {
@@ -94,7 +130,13 @@ impl Shared {
         if let Err(e) = self.writer.blocking_send(op) {
             // The writer only stops at shutdown; end the unit so nobody waits forever.
             match e.0 {
-                WriteOp::Upsert { tracker, .. } | WriteOp::Derived { tracker, .. } => tracker.end(),
+                WriteOp::Upsert { asset, tracker, .. } => {
+                    if let Some(sha) = &asset.sha256 {
+                        self.content_in_flight.leave(sha);
+                    }
+                    tracker.end()
+                }
+                WriteOp::Derived { tracker, .. } => tracker.end(),
                 WriteOp::Flush(_) => {}
             }
         }
@@ -262,8 +304,15 @@ impl Pipeline {
             counters: counters.clone(),
             store: store.clone(),
             config,
+            content_in_flight: Arc::new(ContentInFlight::default()),
         });
-        tokio::spawn(writer::run(store, counters, shared.derived.clone(), rx));
+        tokio::spawn(writer::run(
+            store,
+            counters,
+            shared.derived.clone(),
+            shared.content_in_flight.clone(),
+            rx,
+        ));
         let workers = (0..workers_n)
             .map(|i| {
                 let shared = shared.clone();
@@ -420,10 +469,14 @@ impl Pipeline {
         Ok(n)
     }
 
-    /// Remove the derived files of those content hashes no asset uses any more.
+    /// Remove the derived files of those content hashes no asset uses any
+    /// more (and no file on its way to the index has).
     pub(crate) async fn forget_derived(&self, shas: &[String]) {
         let unused = match self.shared.store.unused_sha256s(shas).await {
-            Ok(unused) => unused,
+            Ok(unused) => unused
+                .into_iter()
+                .filter(|sha| !self.shared.content_in_flight.contains(sha))
+                .collect::<Vec<_>>(),
             Err(e) => {
                 tracing::warn!("cannot tell which derived files are unused; kept: {e}");
                 return;
@@ -926,6 +979,10 @@ mod tests {
             .unwrap()
             .expect("the next file is indexed by the same worker");
         assert_eq!((fine.error, fine.width), (None, Some(64)));
+        assert!(
+            pipeline.shared.content_in_flight.lock().is_empty(),
+            "every row handed over was accounted for"
+        );
         pipeline.shutdown().await;
     }
 
@@ -975,6 +1032,37 @@ mod tests {
             (c.files_hashed, c.files_committed, c.file_errors),
             (0, 0, 0)
         );
+        pipeline.shutdown().await;
+    }
+
+    /// Images of content on its way to the index (read, row not written)
+    /// are not orphans: forgetting that content keeps them until the row
+    /// is handled, and removes them after when no asset has it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn images_of_content_on_its_way_in_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::with_data_dir(dir.path().join("data"));
+        std::fs::create_dir_all(config.derived_dir()).unwrap();
+        let store = Store::open(&config.effective_database_url(), 2)
+            .await
+            .unwrap();
+        let pipeline = Pipeline::start(config, store, Arc::new(Counters::default()));
+        let shared = pipeline.shared.clone();
+        let sha = "ab".repeat(32);
+        let thumb = shared.derived.image_path(&sha, 0, 256);
+        shared.derived.write_atomic(&thumb, b"webp").unwrap();
+
+        shared.content_in_flight.enter(&sha);
+        shared.content_in_flight.enter(&sha);
+        pipeline.forget_derived(std::slice::from_ref(&sha)).await;
+        assert!(thumb.exists(), "kept while a file with it is on its way");
+        shared.content_in_flight.leave(&sha);
+        pipeline.forget_derived(std::slice::from_ref(&sha)).await;
+        assert!(thumb.exists(), "kept while the second copy is on its way");
+        shared.content_in_flight.leave(&sha);
+        assert!(!shared.content_in_flight.contains(&sha));
+        pipeline.forget_derived(std::slice::from_ref(&sha)).await;
+        assert!(!thumb.exists(), "removed once no asset and no file has it");
         pipeline.shutdown().await;
     }
 }

@@ -443,6 +443,8 @@ pub(crate) fn ingest(shared: &Shared, job: &FileJob) -> Option<Ingested> {
     shared.counters.worked_now();
     Counters::add(&shared.counters.bytes_hashed, len);
 
+    // From here on the row is sent to the writer, which ends this.
+    shared.content_in_flight.enter(&sha);
     let mut a = job.base_asset();
     a.size = len as i64;
     a.sha256 = Some(sha.clone());

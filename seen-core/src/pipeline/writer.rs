@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::stats::Counters;
 use crate::store::{AssetKind, DerivedUpdate, NewAsset, Store};
 
+use super::ContentInFlight;
 use super::derived::Derived;
 use super::tracker::Tracker;
 
@@ -53,6 +54,7 @@ pub(crate) async fn run(
     store: Store,
     counters: Arc<Counters>,
     derived_files: Derived,
+    in_flight: Arc<ContentInFlight>,
     mut rx: mpsc::Receiver<WriteOp>,
 ) {
     let mut batch = Vec::with_capacity(BATCH);
@@ -65,7 +67,7 @@ pub(crate) async fn run(
                 _ => break,
             }
         }
-        write_batch(&store, &counters, &derived_files, &mut batch).await;
+        write_batch(&store, &counters, &derived_files, &in_flight, &mut batch).await;
     }
 }
 
@@ -93,6 +95,7 @@ async fn write_batch(
     store: &Store,
     counters: &Counters,
     derived_files: &Derived,
+    in_flight: &ContentInFlight,
     batch: &mut Vec<WriteOp>,
 ) {
     let mut rows: Vec<NewAsset> = Vec::new();
@@ -132,9 +135,12 @@ async fn write_batch(
         }
     }
     if !rows.is_empty() {
-        drop_repeats(&mut rows, &mut new_rows, &mut row_trackers);
+        drop_repeats(&mut rows, &mut new_rows, &mut row_trackers, in_flight);
         resolve_moves(store, &mut rows, &new_rows).await;
         let stored = write_rows(store, counters, &mut rows).await;
+        for sha in rows.iter().filter_map(|r| r.sha256.as_deref()) {
+            in_flight.leave(sha);
+        }
         if stored.iter().any(|s| *s) {
             counters.committed_now();
         }
@@ -181,7 +187,7 @@ async fn write_batch(
             );
             Counters::add(&counters.db_failures, updates.len() as u64);
         }
-        drop_orphans(store, derived_files, &updates).await;
+        drop_orphans(store, derived_files, in_flight, &updates).await;
         for t in trackers {
             t.end();
         }
@@ -199,6 +205,7 @@ fn drop_repeats(
     rows: &mut Vec<NewAsset>,
     is_new: &mut Vec<bool>,
     trackers: &mut Vec<Arc<Tracker>>,
+    in_flight: &ContentInFlight,
 ) {
     let mut last: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (i, r) in rows.iter().enumerate() {
@@ -213,7 +220,13 @@ fn drop_repeats(
         .map(|(i, r)| last[r.path.as_str()] == i)
         .collect();
     let mut k = keep.iter();
-    rows.retain(|_| *k.next().expect("one flag per row"));
+    rows.retain(|r| {
+        let kept = *k.next().expect("one flag per row");
+        if let (false, Some(sha)) = (kept, &r.sha256) {
+            in_flight.leave(sha);
+        }
+        kept
+    });
     let mut k = keep.iter();
     is_new.retain(|_| *k.next().expect("one flag per row"));
     let mut k = keep.iter();
@@ -228,16 +241,22 @@ fn drop_repeats(
 
 /// Remove images just made for content no asset has any more (its asset
 /// was deleted while they were being made); a delete after this check
-/// removes the files itself. Rows are written before the updates of their
-/// own images arrive, so a file's images are never taken for gone while
-/// its row waits. A copy of the same content still being read when the
-/// last asset with it goes may lose its images here; they are made again
-/// when first asked for.
-async fn drop_orphans(store: &Store, derived_files: &Derived, updates: &[DerivedUpdate]) {
+/// removes the files itself. Content of a file read but whose row is not
+/// written yet is kept (its images may be made, or found made, already).
+async fn drop_orphans(
+    store: &Store,
+    derived_files: &Derived,
+    in_flight: &ContentInFlight,
+    updates: &[DerivedUpdate],
+) {
     let shas: Vec<String> = updates.iter().map(|u| u.sha256.clone()).collect();
     let Ok(unused) = store.unused_sha256s(&shas).await else {
         return;
     };
+    let unused: Vec<String> = unused
+        .into_iter()
+        .filter(|sha| !in_flight.contains(sha))
+        .collect();
     if unused.is_empty() {
         return;
     }
