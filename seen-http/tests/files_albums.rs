@@ -512,10 +512,7 @@ async fn scenario(s: Server, photos: String) {
     assert_eq!(r["assets_deleted"], 5);
     assert_eq!(s.get_json::<Value>("/assets").await, json!([]));
     assert!(Path::new(&locked_path).exists());
-    assert_eq!(
-        seen_testkit::files_under(&derived),
-        Vec::<std::path::PathBuf>::new()
-    );
+    seen_testkit::wait_no_files_under(&derived).await;
     let album: Value = s.get_json(&format!("/albums/{aid}")).await;
     assert_eq!(album["asset_ids"], json!([]));
     for name in ["clip.mp4", "tone.mp3", "old.avi", "silent.webm"] {

@@ -64,9 +64,10 @@ impl Server {
         if !running_as_root() {
             return Server::start(exe, args, envs);
         }
+        let exe = reachable_by_all(exe);
         let mut cmd = Command::new("setpriv");
         cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(exe);
+            .arg(&exe);
         Server::spawn(cmd, args, envs)
     }
 
@@ -219,4 +220,56 @@ pub fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
 pub fn running_as_root() -> bool {
     use std::os::unix::fs::MetadataExt;
     std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// Wait (at most 20 s) until no file is left under `dir`: derived images
+/// still in the making when their assets go are removed once recorded.
+pub async fn wait_no_files_under(dir: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = files_under(dir);
+        if left.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "files outlive what they were made for: {left:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `exe`, or a copy of it in a world-readable folder when some folder above
+/// it is closed to other users (a checkout under `/root`, say), so that an
+/// unprivileged user can run it. The copy is made once per test process.
+fn reachable_by_all(exe: &Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let open = exe
+        .ancestors()
+        .skip(1)
+        .all(|d| std::fs::metadata(d).is_ok_and(|m| m.permissions().mode() & 0o001 != 0));
+    if open {
+        return exe.to_path_buf();
+    }
+    static COPY: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    COPY.get_or_init(|| {
+        // Copies left by test processes that have ended go first.
+        if let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if let Some(pid) = name.strip_prefix("seen-testkit-")
+                    && !Path::new("/proc").join(pid).exists()
+                {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let dir = std::env::temp_dir().join(format!("seen-testkit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("folder for the server copy");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let copy = dir.join(exe.file_name().expect("a file name"));
+        std::fs::copy(exe, &copy).expect("copy the server binary");
+        copy
+    })
+    .clone()
 }
