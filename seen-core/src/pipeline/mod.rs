@@ -105,6 +105,37 @@ impl ContentInFlight {
     }
 }
 
+/// Remove the derived files of those content hashes that no asset has and
+/// no file on its way to the index has (deletes, and images finished for an
+/// asset deleted meanwhile, both come here).
+pub(crate) async fn remove_unused_derived(
+    store: &Store,
+    derived: &Derived,
+    in_flight: &ContentInFlight,
+    shas: &[String],
+) {
+    let unused: Vec<String> = match store.unused_sha256s(shas).await {
+        Ok(unused) => unused
+            .into_iter()
+            .filter(|sha| !in_flight.contains(sha))
+            .collect(),
+        Err(e) => {
+            tracing::warn!("cannot tell which derived files are unused; kept: {e}");
+            return;
+        }
+    };
+    if unused.is_empty() {
+        return;
+    }
+    let derived = derived.clone();
+    let _ = tokio::task::spawn_blocking(move || {
+        for sha in &unused {
+            derived.remove_all(sha);
+        }
+    })
+    .await;
+}
+
 /// What every pipeline stage shares.
 pub(crate) struct Shared {
     pub(crate) config: Config,
@@ -472,26 +503,8 @@ impl Pipeline {
     /// Remove the derived files of those content hashes no asset uses any
     /// more (and no file on its way to the index has).
     pub(crate) async fn forget_derived(&self, shas: &[String]) {
-        let unused = match self.shared.store.unused_sha256s(shas).await {
-            Ok(unused) => unused
-                .into_iter()
-                .filter(|sha| !self.shared.content_in_flight.contains(sha))
-                .collect::<Vec<_>>(),
-            Err(e) => {
-                tracing::warn!("cannot tell which derived files are unused; kept: {e}");
-                return;
-            }
-        };
-        if unused.is_empty() {
-            return;
-        }
-        let derived = self.shared.derived.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            for sha in &unused {
-                derived.remove_all(sha);
-            }
-        })
-        .await;
+        let s = &self.shared;
+        remove_unused_derived(&s.store, &s.derived, &s.content_in_flight, shas).await;
     }
 
     /// Whether a scan of `path` is running.

@@ -250,24 +250,7 @@ async fn drop_orphans(
     updates: &[DerivedUpdate],
 ) {
     let shas: Vec<String> = updates.iter().map(|u| u.sha256.clone()).collect();
-    let Ok(unused) = store.unused_sha256s(&shas).await else {
-        return;
-    };
-    let unused: Vec<String> = unused
-        .into_iter()
-        .filter(|sha| !in_flight.contains(sha))
-        .collect();
-    if unused.is_empty() {
-        return;
-    }
-    let derived_files = derived_files.clone();
-    let _ = tokio::task::spawn_blocking(move || {
-        for sha in &unused {
-            tracing::debug!(sha256 = %sha, "images made for a deleted asset removed");
-            derived_files.remove_all(sha);
-        }
-    })
-    .await;
+    super::remove_unused_derived(store, derived_files, in_flight, &shas).await;
 }
 
 /// Store asset rows: the whole batch (retried); when the database refuses

@@ -1154,20 +1154,12 @@ impl Store {
     /// The content hashes of `shas` that no asset has any more (whose
     /// derived files can go).
     pub async fn unused_sha256s(&self, shas: &[String]) -> Result<Vec<String>> {
-        let mut used = HashSet::new();
-        for chunk in shas.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT DISTINCT sha256 FROM assets WHERE sha256 IN ({})",
-                placeholders(chunk.len(), 1)
-            );
-            on_read!(self, |pool| {
-                let mut q = sqlx::query_scalar::<_, String>(&sql);
-                for sha in chunk {
-                    q = q.bind(sha);
-                }
-                used.extend(q.fetch_all(pool).await?);
-            });
-        }
+        let used: HashSet<String> = self
+            .assets_with_any_sha256(shas)
+            .await?
+            .into_iter()
+            .map(|(_, _, sha)| sha)
+            .collect();
         let mut unused: Vec<String> = shas
             .iter()
             .filter(|s| !used.contains(*s))
