@@ -226,16 +226,7 @@ async fn noop_rescan(server: &Server, dir: &Path) -> Duration {
         .unwrap();
     assert_eq!(r.status().as_u16(), 202);
     loop {
-        let st: Value = c
-            .get(server.url("/paths/status"))
-            .query(&[("path", dir.to_str().unwrap())])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if st["scanning"] == false {
+        if server.path_status(dir.to_str().unwrap()).await["scanning"] == false {
             return start.elapsed();
         }
         tokio::time::sleep(Duration::from_millis(5)).await;

@@ -181,15 +181,7 @@ async fn sigterm_mid_scan_exits_cleanly_and_the_next_start_finishes() {
         assert!(std::time::Instant::now() < deadline, "no rows after 60 s");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     };
-    let status: serde_json::Value = reqwest::Client::new()
-        .get(server.url("/paths/status"))
-        .query(&[("path", photos.to_str().unwrap())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = server.path_status(photos.to_str().unwrap()).await;
     assert_eq!(status["scanning"], true, "the scan ended before the signal");
     assert!(before.len() < FILES);
     assert!(server.terminate().success());

@@ -126,27 +126,27 @@ impl Server {
     /// Wait (at most 60 s) until the registered folder `path` is no longer
     /// being scanned, as `GET /paths/status` reports it.
     pub async fn wait_scan(&self, path: &str) {
-        let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let status: serde_json::Value = client
-                .get(self.url("/api/paths/status"))
-                .query(&[("path", path)])
-                .send()
-                .await
-                .expect("GET /paths/status")
-                .json()
-                .await
-                .expect("JSON status");
-            if status["scanning"] == false {
-                return;
-            }
+        while self.path_status(path).await["scanning"] != false {
             assert!(
                 Instant::now() < deadline,
                 "{path} was still being scanned after 60 s"
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// `GET /api/paths/status?path=...` (scanning, watching, paused).
+    pub async fn path_status(&self, path: &str) -> serde_json::Value {
+        reqwest::Client::new()
+            .get(self.url("/api/paths/status"))
+            .query(&[("path", path)])
+            .send()
+            .await
+            .expect("GET /paths/status")
+            .json()
+            .await
+            .expect("JSON status")
     }
 
     /// `GET path` as JSON (whatever the status; a body that is not JSON fails).
