@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use seen_core::media::{self, Format, Orient, Rgb};
+use seen_core::media::{self, Rgb};
 use sha2::Digest;
 
 fn time<T>(label: &str, runs: usize, mut f: impl FnMut() -> T) -> T {
@@ -40,101 +40,70 @@ fn main() {
     files.truncate(8);
     let n = files.len();
     println!("{n} files from {}", dir.display());
-    let bytes: Vec<Vec<u8>> = time("read (page cache)", 1, || {
+    let bytes: Vec<Vec<u8>> = time("read (page cache), all files", 1, || {
         files.iter().map(|f| std::fs::read(f).unwrap()).collect()
     });
-    let per = |label: &str, f: &mut dyn FnMut(&[u8])| {
-        time(label, 1, || bytes.iter().for_each(|b| f(b)));
-    };
-    // Report per file: divide totals by n.
     println!("(times below are per file, averaged over {n})");
-    let each = |label: &str, f: &mut dyn FnMut(&[u8])| {
+    // Time `f` over every item and print the mean per item.
+    fn each<T, R>(label: &str, items: &mut [T], mut f: impl FnMut(&mut T) -> R) -> Vec<R> {
         let start = Instant::now();
-        for b in &bytes {
-            f(b);
-        }
+        let out: Vec<R> = items.iter_mut().map(&mut f).collect();
         println!(
             "{label:<44} {:>8.2} ms",
-            start.elapsed().as_secs_f64() * 1000.0 / n as f64
+            start.elapsed().as_secs_f64() * 1000.0 / items.len().max(1) as f64
         );
-    };
-    let _ = per;
-    each("sha256", &mut |b| {
-        std::hint::black_box(sha2::Sha256::digest(b));
-    });
-    each("exif", &mut |b| {
-        std::hint::black_box(media::exif::read(b));
-    });
-    each("decode 1/8 (thumbnail scale)", &mut |b| {
-        std::hint::black_box(media::decode_still(b, Format::Jpeg, 256, Orient::NONE).unwrap());
-    });
-    each("decode 1/2 (preview scale)", &mut |b| {
-        std::hint::black_box(media::decode_still(b, Format::Jpeg, 1600, Orient::NONE).unwrap());
-    });
-    let half: Vec<Rgb> = bytes
-        .iter()
-        .map(|b| media::decode_still(b, Format::Jpeg, 1600, Orient::NONE).unwrap())
-        .collect();
-    let small: Vec<Rgb> = bytes
-        .iter()
-        .map(|b| media::decode_still(b, Format::Jpeg, 256, Orient::NONE).unwrap())
-        .collect();
-    let mut i = 0;
-    let mut next_half = || {
-        i = (i + 1) % half.len();
-        &half[i]
-    };
-    let start = Instant::now();
-    let mut previews = Vec::new();
-    for _ in 0..n {
-        let img = next_half();
-        let (w, h) = media::fit_within(img.width, img.height, 1600);
-        previews.push(img.resized(w, h).unwrap());
+        out
     }
-    println!(
-        "{:<44} {:>8.2} ms",
-        "resize 2000 -> 1600 (Lanczos3)",
-        start.elapsed().as_secs_f64() * 1000.0 / n as f64
-    );
-    let start = Instant::now();
-    for img in &small {
-        let (w, h) = media::fit_within(img.width, img.height, 256);
-        std::hint::black_box(img.resized(w, h).unwrap());
-    }
-    println!(
-        "{:<44} {:>8.2} ms",
-        "resize 500 -> 256",
-        start.elapsed().as_secs_f64() * 1000.0 / n as f64
-    );
+    let mut bytes = bytes;
+    each("sha256", &mut bytes, |b| sha2::Sha256::digest(&b[..]));
+    each("exif", &mut bytes, |b| media::exif::read(b));
+    let mut eighth = each("decode 1/8 (thumbnail scale)", &mut bytes, |b| {
+        media::pixels::decode_jpeg(b, 256).unwrap()
+    });
+    let mut half = each("decode 1/2 (preview scale)", &mut bytes, |b| {
+        media::pixels::decode_jpeg(b, 1600).unwrap()
+    });
+    let fit = |img: &Rgb, max: u32| {
+        let (w, h) = media::fit_within(img.width, img.height, max);
+        img.resized(w, h).unwrap()
+    };
+    let mut previews = each("resize 1/2 -> 1600 (Lanczos3)", &mut half, |img| {
+        fit(img, 1600)
+    });
+    each("resize 1/8 -> 256", &mut eighth, |img| fit(img, 256));
+    let mut thumbs = each("resize 1600 -> 256", &mut previews, |img| fit(img, 256));
+    let mut pictures = each("rgb -> yuv 4:2:0 picture (1600)", &mut previews, |p| {
+        media::webp::Picture::from_rgb(p).unwrap()
+    });
+    let yuv = each("decode 1/2 to yuv 4:2:0, fitted to 1600", &mut bytes, |b| {
+        media::yuv::decode_jpeg(b, 1600).unwrap()
+    });
+    let mut yuv = yuv;
+    each("yuv -> picture (1600)", &mut yuv, |y| {
+        media::webp::Picture::from_yuv420(y).unwrap()
+    });
+    each("decode 1/8 to yuv 4:2:0, fitted to 256", &mut bytes, |b| {
+        media::yuv::decode_jpeg(b, 256).unwrap()
+    });
+    each("resize yuv 1600 -> 256", &mut yuv, |y| {
+        let (w, h) = media::fit_within(y.width(), y.height(), 256);
+        y.resized(w, h).unwrap()
+    });
     for method in [0, 1, 2, 4] {
-        let start = Instant::now();
-        let mut size = 0;
-        for p in &previews {
-            size += media::encode_webp(p, 80.0, method).unwrap().len();
-        }
-        println!(
-            "{:<44} {:>8.2} ms  {:>7.1} KB",
-            format!("webp 1600 q80 method {method}"),
-            start.elapsed().as_secs_f64() * 1000.0 / n as f64,
-            size as f64 / n as f64 / 1024.0
+        let sizes = each(
+            &format!("webp 1600 q80 method {method} from the picture"),
+            &mut pictures,
+            |p| p.encode(80.0, method).unwrap().len(),
         );
+        let kb = sizes.iter().sum::<usize>() as f64 / n as f64 / 1024.0;
+        println!("{:<44} {kb:>8.1} KB", "  mean size");
     }
-    let thumbs: Vec<Rgb> = small
-        .iter()
-        .map(|img| {
-            let (w, h) = media::fit_within(img.width, img.height, 256);
-            img.resized(w, h).unwrap()
-        })
-        .collect();
-    for method in [2, 4] {
-        let start = Instant::now();
-        for t in &thumbs {
-            std::hint::black_box(media::encode_webp(t, 80.0, method).unwrap());
-        }
-        println!(
-            "{:<44} {:>8.2} ms",
-            format!("webp 256 q80 method {method}"),
-            start.elapsed().as_secs_f64() * 1000.0 / n as f64
-        );
+    for method in [0, 1, 2, 4] {
+        let sizes = each(&format!("webp 256 q80 method {method}"), &mut thumbs, |t| {
+            let mut picture = media::webp::Picture::from_rgb(t).unwrap();
+            picture.encode(80.0, method).unwrap().len()
+        });
+        let kb = sizes.iter().sum::<usize>() as f64 / n as f64 / 1024.0;
+        println!("{:<44} {kb:>8.1} KB", "  mean size");
     }
 }

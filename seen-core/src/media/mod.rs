@@ -9,6 +9,8 @@ pub mod heif;
 pub mod pixels;
 pub mod transcode;
 pub mod video;
+pub mod webp;
+pub mod yuv;
 
 pub use format::{Format, MediaType, jpeg_is_truncated, media_type_for_extension, sniff};
 pub use pixels::Rgb;
@@ -76,28 +78,61 @@ pub fn fit_within(w: u32, h: u32, max: u32) -> (u32, u32) {
     (nw, nh)
 }
 
-/// Encode RGB pixels as lossy WebP at `quality` (0-100) with the given
-/// `method` (0 fastest .. 6 smallest).
-pub fn encode_webp(image: &Rgb, quality: f32, method: i32) -> Result<Vec<u8>> {
-    let mut config =
-        webp::WebPConfig::new().map_err(|_| Error::Media("libwebp config init failed".into()))?;
-    config.quality = quality;
-    config.method = method;
-    let encoder = webp::Encoder::from_rgb(&image.data, image.width, image.height);
-    let out = encoder
-        .encode_advanced(&config)
-        .map_err(|e| Error::Media(format!("WebP encoding failed: {e:?}")))?;
-    Ok(out.to_vec())
+/// Decoded pixels on their way to WebP: RGB, or a JPEG's own YUV planes.
+#[derive(Debug)]
+pub enum Pixels {
+    /// Anything decoded to RGB (PNG, HEIF, video frames, CMYK JPEG...).
+    Rgb(Rgb),
+    /// A YCbCr or greyscale JPEG, never converted to RGB.
+    Yuv(yuv::Yuv420),
 }
 
-/// Resize to fit `max` on the longest side (never upscaling) and encode WebP.
-pub fn webp_within(image: &Rgb, max: u32, quality: f32, method: i32) -> Result<Vec<u8>> {
-    let (w, h) = fit_within(image.width, image.height, max);
-    if (w, h) == (image.width, image.height) {
-        encode_webp(image, quality, method)
-    } else {
-        encode_webp(&image.resized(w, h)?, quality, method)
+impl Pixels {
+    /// Width and height in pixels.
+    pub fn dimensions(&self) -> (u32, u32) {
+        match self {
+            Pixels::Rgb(img) => (img.width, img.height),
+            Pixels::Yuv(img) => (img.width(), img.height()),
+        }
     }
+
+    /// Fitted within `max` on the longest side (never upscaled), as a
+    /// picture for the WebP encoder.
+    pub fn picture_within(&self, max: u32) -> Result<webp::Picture> {
+        let (w, h) = self.dimensions();
+        let (fw, fh) = fit_within(w, h, max);
+        let same = (fw, fh) == (w, h);
+        match self {
+            Pixels::Rgb(img) if same => webp::Picture::from_rgb(img),
+            Pixels::Rgb(img) => webp::Picture::from_rgb(&img.resized(fw, fh)?),
+            Pixels::Yuv(img) if same => webp::Picture::from_yuv420(img),
+            Pixels::Yuv(img) => webp::Picture::from_yuv420(&img.resized(fw, fh)?),
+        }
+    }
+
+    /// Fitted within `max` (never upscaled) and encoded as lossy WebP at
+    /// `quality` (0-100) with `method` (0 fastest .. 6 smallest).
+    pub fn webp_within(&self, max: u32, quality: f32, method: i32) -> Result<Vec<u8>> {
+        self.picture_within(max)?.encode(quality, method)
+    }
+}
+
+/// Decode a still for its WebP images: as [`decode_still`], except that a
+/// YCbCr or greyscale JPEG stays in YUV (no colour conversion either way,
+/// half the bytes to resize). Any JPEG the YUV path refuses or fails on
+/// goes the RGB way, which has the fallbacks and the error messages.
+pub fn decode_for_webp(
+    bytes: &[u8],
+    format: Format,
+    max_side: u32,
+    orient: Orient,
+) -> Result<Pixels> {
+    if format == Format::Jpeg
+        && let Ok(img) = yuv::decode_jpeg(bytes, max_side)
+    {
+        return Ok(Pixels::Yuv(img.oriented(orient.exif, orient.rotation)));
+    }
+    decode_still(bytes, format, max_side, orient).map(Pixels::Rgb)
 }
 
 /// Intersection over union of two boxes `[x1, y1, x2, y2]` (0 when they

@@ -38,10 +38,11 @@ pub fn jpeg_scale_for(width: usize, height: usize, min_long_side: u32) -> usize 
         .unwrap_or(8)
 }
 
-/// Decode a JPEG at the smallest DCT scale that keeps at least
-/// `min_long_side` pixels on its longest side (no EXIF orientation applied).
-pub fn decode_jpeg(bytes: &[u8], min_long_side: u32) -> Result<Rgb> {
-    let fast = DECOMPRESSOR.with(|cell| -> Result<Rgb> {
+/// Run `f` with this thread's libjpeg-turbo decompressor.
+pub(super) fn with_decompressor<T>(
+    f: impl FnOnce(&mut turbojpeg::Decompressor) -> Result<T>,
+) -> Result<T> {
+    DECOMPRESSOR.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
             *slot = Some(
@@ -49,7 +50,32 @@ pub fn decode_jpeg(bytes: &[u8], min_long_side: u32) -> Result<Rgb> {
                     .map_err(|e| Error::Media(format!("libjpeg-turbo init: {e}")))?,
             );
         }
-        let d = slot.as_mut().expect("initialised above");
+        f(slot.as_mut().expect("initialised above"))
+    })
+}
+
+/// Resize `src` (or only its `crop` width × height from the top left,
+/// fractional allowed) into all of `dst` with a Lanczos3 filter (SIMD),
+/// using this thread's resizer.
+pub(super) fn lanczos3(
+    src: &fast_image_resize::images::ImageRef<'_>,
+    dst: &mut fast_image_resize::images::Image<'_>,
+    crop: Option<(f64, f64)>,
+) -> Result<()> {
+    use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions};
+    let mut options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+    if let Some((w, h)) = crop {
+        options = options.crop(0.0, 0.0, w, h);
+    }
+    RESIZER
+        .with(|r| r.borrow_mut().resize(src, dst, &options))
+        .map_err(|e| Error::Internal(format!("resize: {e}")))
+}
+
+/// Decode a JPEG at the smallest DCT scale that keeps at least
+/// `min_long_side` pixels on its longest side (no EXIF orientation applied).
+pub fn decode_jpeg(bytes: &[u8], min_long_side: u32) -> Result<Rgb> {
+    let fast = with_decompressor(|d| -> Result<Rgb> {
         let header = d
             .read_header(bytes)
             .map_err(|e| Error::Media(format!("not a readable JPEG: {e}")))?;
@@ -155,18 +181,15 @@ impl Rgb {
 
     /// Resize to exactly `w` × `h` with a Lanczos3 filter (SIMD).
     pub fn resized(&self, w: u32, h: u32) -> Result<Rgb> {
+        use fast_image_resize::PixelType;
         use fast_image_resize::images::{Image, ImageRef};
-        use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions};
         if (w, h) == (self.width, self.height) {
             return Ok(self.clone());
         }
         let src = ImageRef::new(self.width, self.height, &self.data, PixelType::U8x3)
             .map_err(|e| Error::Internal(format!("resize source: {e}")))?;
         let mut dst = Image::new(w.max(1), h.max(1), PixelType::U8x3);
-        let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
-        RESIZER
-            .with(|r| r.borrow_mut().resize(&src, &mut dst, &options))
-            .map_err(|e| Error::Internal(format!("resize: {e}")))?;
+        lanczos3(&src, &mut dst, None)?;
         Ok(Rgb {
             width: w.max(1),
             height: h.max(1),
@@ -176,72 +199,94 @@ impl Rgb {
 
     /// Apply an EXIF orientation (1..=8) so the image shows as intended.
     pub fn oriented(self, exif_orientation: u16) -> Rgb {
-        match exif_orientation {
-            2 => self.flipped_horizontally(),
-            3 => self.rotated_clockwise(180),
-            4 => self.rotated_clockwise(180).flipped_horizontally(),
-            5 => self.rotated_clockwise(90).flipped_horizontally(),
-            6 => self.rotated_clockwise(90),
-            7 => self.rotated_clockwise(270).flipped_horizontally(),
-            8 => self.rotated_clockwise(270),
-            _ => self,
+        let (width, height, data) =
+            orient_packed(self.width, self.height, self.data, 3, exif_orientation);
+        Rgb {
+            width,
+            height,
+            data,
         }
     }
 
     /// Rotate clockwise by 90, 180 or 270 degrees (other values: unchanged).
     pub fn rotated_clockwise(self, degrees: u16) -> Rgb {
-        let (w, h) = (self.width as usize, self.height as usize);
-        match degrees % 360 {
-            90 | 270 => {
-                let src: Vec<[u8; 3]> = self
-                    .data
-                    .chunks_exact(3)
-                    .map(|p| [p[0], p[1], p[2]])
-                    .collect();
-                let mut out = Vec::with_capacity(w * h * 3);
-                // Destination is h wide and w tall; walk it row by row.
-                for ny in 0..w {
-                    for nx in 0..h {
-                        let (x, y) = if degrees % 360 == 90 {
-                            (ny, h - 1 - nx)
-                        } else {
-                            (w - 1 - ny, nx)
-                        };
-                        out.extend_from_slice(&src[y * w + x]);
-                    }
-                }
-                Rgb {
-                    width: h as u32,
-                    height: w as u32,
-                    data: out,
-                }
-            }
-            180 => {
-                let mut out = Vec::with_capacity(self.data.len());
-                for p in self.data.chunks_exact(3).rev() {
-                    out.extend_from_slice(p);
-                }
-                Rgb {
-                    width: w as u32,
-                    height: h as u32,
-                    data: out,
-                }
-            }
-            _ => self,
+        let (width, height, data) = rotate_packed(self.width, self.height, self.data, 3, degrees);
+        Rgb {
+            width,
+            height,
+            data,
         }
     }
+}
 
-    /// Mirror left-right.
-    pub fn flipped_horizontally(mut self) -> Rgb {
-        let w = self.width as usize;
-        for row in self.data.chunks_exact_mut(w * 3) {
-            for x in 0..w / 2 {
-                let (a, b) = (x * 3, (w - 1 - x) * 3);
-                for c in 0..3 {
+/// Apply an EXIF orientation (1..=8) to packed pixels of `bpp` bytes:
+/// the new (width, height, pixels).
+pub(crate) fn orient_packed(
+    w: u32,
+    h: u32,
+    data: Vec<u8>,
+    bpp: usize,
+    exif_orientation: u16,
+) -> (u32, u32, Vec<u8>) {
+    let (rotation, mirror) = match exif_orientation {
+        2 => (0, true),
+        3 => (180, false),
+        4 => (180, true),
+        5 => (90, true),
+        6 => (90, false),
+        7 => (270, true),
+        8 => (270, false),
+        _ => (0, false),
+    };
+    let (w, h, mut data) = rotate_packed(w, h, data, bpp, rotation);
+    if mirror {
+        for row in data.chunks_exact_mut(w as usize * bpp) {
+            let n = w as usize;
+            for x in 0..n / 2 {
+                let (a, b) = (x * bpp, (n - 1 - x) * bpp);
+                for c in 0..bpp {
                     row.swap(a + c, b + c);
                 }
             }
         }
-        self
+    }
+    (w, h, data)
+}
+
+/// Rotate packed pixels of `bpp` bytes clockwise by 90, 180 or 270 degrees
+/// (other values: unchanged): the new (width, height, pixels).
+pub(crate) fn rotate_packed(
+    w: u32,
+    h: u32,
+    data: Vec<u8>,
+    bpp: usize,
+    degrees: u16,
+) -> (u32, u32, Vec<u8>) {
+    let (wu, hu) = (w as usize, h as usize);
+    match degrees % 360 {
+        90 | 270 => {
+            let mut out = Vec::with_capacity(data.len());
+            // Destination is h wide and w tall; walk it row by row.
+            for ny in 0..wu {
+                for nx in 0..hu {
+                    let (x, y) = if degrees % 360 == 90 {
+                        (ny, hu - 1 - nx)
+                    } else {
+                        (wu - 1 - ny, nx)
+                    };
+                    let at = (y * wu + x) * bpp;
+                    out.extend_from_slice(&data[at..at + bpp]);
+                }
+            }
+            (h, w, out)
+        }
+        180 => {
+            let mut out = Vec::with_capacity(data.len());
+            for p in data.chunks_exact(bpp).rev() {
+                out.extend_from_slice(p);
+            }
+            (w, h, out)
+        }
+        _ => (w, h, data),
     }
 }

@@ -208,11 +208,11 @@ fn jpeg_decodes_shrunk_on_load_and_never_upscales() {
     assert_eq!(fit_within(300, 200, 1600), (300, 200));
     assert_eq!(fit_within(1000, 1, 256), (256, 1));
 
-    let webp = webp_within(&big, 1600, 80.0, 2).unwrap();
+    let webp = Pixels::Rgb(big).webp_within(1600, 80.0, 2).unwrap();
     let back = image::load_from_memory(&webp).unwrap();
     assert_eq!((back.width(), back.height()), (1600, 800));
     let tiny = decode_still(&mk::jpeg(100, 50, 5, None), Format::Jpeg, 256, Orient::NONE).unwrap();
-    let webp = webp_within(&tiny, 256, 80.0, 2).unwrap();
+    let webp = Pixels::Rgb(tiny).webp_within(256, 80.0, 2).unwrap();
     let back = image::load_from_memory(&webp).unwrap();
     assert_eq!((back.width(), back.height()), (100, 50), "never upscaled");
 }
@@ -719,4 +719,139 @@ fn raw_formats_beyond_tiff_give_their_metadata() {
         (m.date_taken, m.date_taken_offset_min),
         (Some(1_688_803_811), Some(60))
     );
+}
+
+#[test]
+fn webp_pictures_keep_size_and_colour_and_refuse_impossible_sizes() {
+    // Odd sizes exercise the rounded-up chroma planes.
+    for (w, h) in [(1, 1), (3, 5), (257, 129)] {
+        let mut data = Vec::with_capacity(w * h * 3);
+        for i in 0..w * h {
+            // Left half red, right half blue.
+            let px = if i % w < w.div_ceil(2) {
+                [220, 20, 20]
+            } else {
+                [20, 20, 220]
+            };
+            data.extend_from_slice(&px);
+        }
+        let rgb = Rgb::new(w as u32, h as u32, data).unwrap();
+        let mut picture = webp::Picture::from_rgb(&rgb).unwrap();
+        assert_eq!((picture.width(), picture.height()), (w as u32, h as u32));
+        assert_eq!(picture.heap_bytes(), webp::planes_bytes(w as u32, h as u32));
+        let bytes = picture.encode(90.0, 1).unwrap();
+        let back = image::load_from_memory(&bytes).unwrap().into_rgb8();
+        assert_eq!(back.dimensions(), (w as u32, h as u32));
+        let left = back.get_pixel(0, h as u32 / 2);
+        assert!(left[0] > 150 && left[2] < 100, "{w}x{h}: {left:?}");
+        if w > 100 {
+            let right = back.get_pixel(w as u32 - 1, h as u32 / 2);
+            assert!(right[2] > 150 && right[0] < 100, "{w}x{h}: {right:?}");
+        }
+        // Encoding leaves the picture as it was.
+        assert_eq!(picture.encode(90.0, 1).unwrap(), bytes);
+    }
+    assert_eq!(webp::planes_bytes(1600, 1200), 1600 * 1200 * 3 / 2);
+    let too_wide = Rgb::new(16384, 1, vec![0; 16384 * 3]).unwrap();
+    assert!(matches!(
+        webp::Picture::from_rgb(&too_wide),
+        Err(Error::Media(_))
+    ));
+    let empty = Rgb {
+        width: 0,
+        height: 0,
+        data: Vec::new(),
+    };
+    assert!(webp::Picture::from_rgb(&empty).is_err());
+}
+
+/// The WebP of `pixels`, decoded back to RGB.
+fn webp_back(pixels: &Pixels, max: u32) -> image::RgbImage {
+    let bytes = pixels.webp_within(max, 95.0, 0).unwrap();
+    image::load_from_memory(&bytes).unwrap().into_rgb8()
+}
+
+fn psnr_between(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let se: f64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(&x, &y)| (x as f64 - y as f64).powi(2))
+        .sum();
+    let mse = se / a.as_raw().len() as f64;
+    10.0 * (255.0f64 * 255.0 / mse.max(1e-9)).log10()
+}
+
+#[test]
+fn jpegs_go_to_webp_through_yuv_like_through_rgb() {
+    use turbojpeg::{PixelFormat, Subsamp};
+    // Odd sizes, every subsampling libjpeg-turbo writes, shrunk on load
+    // and not, oriented: the YUV path must give the RGB path's picture.
+    let source = mk::test_pixels(401, 203, 3);
+    let mut compressor = turbojpeg::Compressor::new().unwrap();
+    compressor.set_quality(95).unwrap();
+    for subsamp in [
+        Subsamp::None,
+        Subsamp::Sub2x1,
+        Subsamp::Sub2x2,
+        Subsamp::Sub1x2,
+        Subsamp::Gray,
+    ] {
+        compressor.set_subsamp(subsamp).unwrap();
+        let bytes = compressor
+            .compress_to_vec(turbojpeg::Image {
+                pixels: source.as_raw().as_slice(),
+                width: 401,
+                pitch: 401 * 3,
+                height: 203,
+                format: PixelFormat::RGB,
+            })
+            .unwrap();
+        for (max, exif, rotation) in [(1600, 1, 0), (120, 1, 0), (120, 6, 0), (401, 3, 90)] {
+            let orient = Orient { exif, rotation };
+            let what = format!("{subsamp:?} within {max}, orientation {exif} + {rotation}°");
+            let via_yuv = decode_for_webp(&bytes, Format::Jpeg, max, orient).unwrap();
+            assert!(
+                matches!(via_yuv, Pixels::Yuv(_)),
+                "{what}: not decoded to YUV"
+            );
+            let via_rgb = Pixels::Rgb(decode_still(&bytes, Format::Jpeg, max, orient).unwrap());
+            assert_eq!(via_yuv.dimensions(), via_rgb.dimensions(), "{what}");
+            let (a, b) = (webp_back(&via_yuv, max), webp_back(&via_rgb, max));
+            let psnr = psnr_between(&a, &b);
+            assert!(psnr > 34.0, "{what}: the two paths differ ({psnr:.1} dB)");
+            // The red marker (top left as stored) lands where the
+            // orientation puts it, in the YUV picture too.
+            let (w, h) = a.dimensions();
+            let corner = match (exif, rotation) {
+                (1, 0) => (0, 0),
+                (6, 0) => (w - 1, 0),
+                _ => (0, h - 1), // 180° then 90°: bottom left
+            };
+            let px = a.get_pixel(corner.0, corner.1);
+            if subsamp == Subsamp::Gray {
+                assert!(
+                    px[0].abs_diff(px[1]) < 8 && px[1].abs_diff(px[2]) < 8,
+                    "{what}: {px:?}"
+                );
+            } else {
+                assert!(
+                    px[0] > 180 && px[1] < 90 && px[2] < 90,
+                    "{what}: {px:?} at {corner:?}"
+                );
+            }
+        }
+    }
+    // What the YUV path cannot take goes the RGB way, errors included.
+    let broken = b"\xFF\xD8\xFF\xE0 not really a JPEG".to_vec();
+    assert!(matches!(
+        decode_for_webp(&broken, Format::Jpeg, 256, Orient::NONE),
+        Err(Error::Media(_))
+    ));
+    let png = mk::image_file(40, 30, 1, image::ImageFormat::Png);
+    assert!(matches!(
+        decode_for_webp(&png, Format::Png, 256, Orient::NONE).unwrap(),
+        Pixels::Rgb(_)
+    ));
 }

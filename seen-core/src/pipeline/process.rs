@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::media::accel::AccelState;
-use crate::media::{self, Format, Orient, Rgb, exif::PhotoMeta, video::AvMeta};
+use crate::media::{self, Format, Orient, Pixels, Rgb, exif::PhotoMeta, video::AvMeta, webp};
 use crate::stats::Counters;
 use crate::store::{AssetKind, NewAsset, derived_state};
 
@@ -186,15 +186,14 @@ enum Source<'a> {
 }
 
 impl Source<'_> {
-    fn decode(&self, min_long_side: u32, orient: Orient, accel: &AccelState) -> Result<Rgb> {
+    fn decode(&self, min_long_side: u32, orient: Orient, accel: &AccelState) -> Result<Pixels> {
         match self {
             Source::Still(bytes, format) => {
-                media::decode_still(bytes, *format, min_long_side, orient)
+                media::decode_for_webp(bytes, *format, min_long_side, orient)
             }
-            Source::Video(path) => {
-                Ok(media::video::frame(path, min_long_side, accel)?
-                    .rotated_clockwise(orient.rotation))
-            }
+            Source::Video(path) => Ok(Pixels::Rgb(
+                media::video::frame(path, min_long_side, accel)?.rotated_clockwise(orient.rotation),
+            )),
         }
     }
 }
@@ -209,24 +208,32 @@ struct Made {
 
 fn encode_and_write(
     shared: &Shared,
-    img: &Rgb,
+    img: &Pixels,
     sha: &str,
     rotation: i64,
     size: u32,
     method: i32,
 ) -> Result<()> {
-    let webp = media::webp_within(img, size, shared.config.webp_quality, method)?;
-    shared
-        .derived
-        .write_atomic(&shared.derived.image_path(sha, rotation, size), &webp)
+    let webp = img.webp_within(size, shared.config.webp_quality, method)?;
+    write_image(shared, sha, rotation, size, &webp)
 }
 
-/// WebP method for thumbnails (small, so the slower, smaller setting is cheap).
+fn write_image(shared: &Shared, sha: &str, rotation: i64, size: u32, webp: &[u8]) -> Result<()> {
+    shared
+        .derived
+        .write_atomic(&shared.derived.image_path(sha, rotation, size), webp)
+}
+
+/// WebP method for thumbnails (small, so the slower, smaller setting is
+/// cheap: 4.2 ms against 2.0 ms at method 2, for 5 % smaller files and the
+/// SSIM of libvips' thumbnails, 0.955 against 0.951).
 pub(crate) const THUMB_METHOD: i32 = 4;
 /// WebP method for previews. Measured on photo-like 1600 px images (`cargo
-/// bench -p seen-core --bench stages`): method 1 is 3.3× faster than 4 for
-/// 2 % larger files, and both faster and smaller than method 2.
-pub(crate) const PREVIEW_METHOD: i32 = 1;
+/// bench -p seen-core --bench stages`, then the ingest bench for quality):
+/// method 0 takes 27 ms, method 1 35 ms, method 4 133 ms; method 0's files
+/// are 1.5 % larger than method 1's and 4 % larger than method 4's, at the
+/// same PSNR and SSIM (method 2 is both slower and larger than 1).
+pub(crate) const PREVIEW_METHOD: i32 = 0;
 
 fn make_derived(
     shared: &Shared,
@@ -256,16 +263,19 @@ fn make_derived(
         orient,
         thumb: false,
         preview: true,
-        image: None,
+        parked: None,
         tracker: tracker.clone(),
     };
     // A video frame is expensive to find: grab it once and make both sizes.
     let is_video = matches!(source, Source::Video(_));
-    // Decode once at preview scale when there is memory to park the pixels
-    // until a worker is free for the preview; otherwise only at thumbnail
-    // scale now, and the preview re-reads the file later.
-    let buffered = !preview_done && !is_video && shared.sched.reserve_buffer();
-    if thumb_done && !buffered && !is_video {
+    // Decode once at preview scale when there is memory to park the
+    // picture until a worker is free for the preview; otherwise only at
+    // thumbnail scale now, and the preview re-reads the file later. The
+    // reservation is for the largest (square) preview until the picture's
+    // size is known.
+    let most = webp::planes_bytes(cfg.preview_size, cfg.preview_size);
+    let parking = !preview_done && !is_video && shared.sched.reserve_parking(most);
+    if thumb_done && !parking && !is_video {
         return Made {
             thumb_state: derived_state::DONE,
             preview_state: derived_state::PENDING,
@@ -273,7 +283,7 @@ fn make_derived(
             error: None,
         };
     }
-    let target = if buffered || is_video {
+    let target = if parking || is_video {
         cfg.preview_size
     } else {
         cfg.thumb_size
@@ -281,8 +291,8 @@ fn make_derived(
     let img = match source.decode(target, orient, &shared.accel) {
         Ok(img) => img,
         Err(e) => {
-            if buffered {
-                shared.sched.release_buffer();
+            if parking {
+                shared.sched.release_parking(most);
             }
             return Made {
                 thumb_state: if thumb_done {
@@ -332,12 +342,20 @@ fn make_derived(
             }
         }
     } else {
-        // Decoded at preview scale and fitted already: keep the pixels.
-        let image = buffered.then_some(img);
+        // Decoded at preview scale and fitted already: keep the picture,
+        // holding only its own size of the reservation.
+        let parked = if parking {
+            let picture = img.picture_within(cfg.preview_size).ok();
+            let kept = picture.as_ref().map_or(0, webp::Picture::heap_bytes);
+            shared.sched.release_parking(most.saturating_sub(kept));
+            picture
+        } else {
+            None
+        };
         (
             derived_state::PENDING,
             Some(DerivedJob {
-                image,
+                parked,
                 ..deferred_job()
             }),
         )
@@ -580,19 +598,19 @@ pub(crate) fn ingest(shared: &Shared, job: &FileJob) -> Option<Ingested> {
 
 /// Make the derived images a job asks for, decoding the file again if the
 /// pixels were not kept in memory.
-pub(crate) fn derive(shared: &Shared, job: DerivedJob) {
-    let had_image = job.image.is_some();
-    let result =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| derive_inner(shared, &job)))
-            .unwrap_or_else(|panic| {
-                Err(Error::Internal(format!(
-                    "panicked: {}",
-                    crate::error::panic_message(&*panic)
-                )))
-            });
-    if had_image {
-        shared.sched.release_buffer();
-    }
+pub(crate) fn derive(shared: &Shared, mut job: DerivedJob) {
+    let parked = job.parked.take();
+    let parked_bytes = parked.as_ref().map_or(0, webp::Picture::heap_bytes);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        derive_inner(shared, &job, parked)
+    }))
+    .unwrap_or_else(|panic| {
+        Err(Error::Internal(format!(
+            "panicked: {}",
+            crate::error::panic_message(&*panic)
+        )))
+    });
+    shared.sched.release_parking(parked_bytes);
     let state = |ok: bool| {
         if ok {
             derived_state::DONE
@@ -622,26 +640,26 @@ pub(crate) fn derive(shared: &Shared, job: DerivedJob) {
     });
 }
 
-fn derive_inner(shared: &Shared, job: &DerivedJob) -> Result<()> {
+fn derive_inner(shared: &Shared, job: &DerivedJob, parked: Option<webp::Picture>) -> Result<()> {
     let cfg = &shared.config;
     let rotation = job.orient.rotation as i64;
-    let owned;
-    let img: &Rgb = match &job.image {
-        Some(img) => img,
-        None => {
-            owned = render_from_file(
-                &job.path,
-                if job.preview {
-                    cfg.preview_size
-                } else {
-                    cfg.thumb_size
-                },
-                job.orient,
-                &shared.accel,
-            )?;
-            &owned
-        }
-    };
+    if let Some(mut picture) = parked.filter(|_| job.preview && !job.thumb) {
+        let webp = picture.encode(cfg.webp_quality, PREVIEW_METHOD)?;
+        write_image(shared, &job.sha256, rotation, cfg.preview_size, &webp)?;
+        Counters::add(&shared.counters.previews_written, 1);
+        return Ok(());
+    }
+    let img = render_for_webp(
+        &job.path,
+        if job.preview {
+            cfg.preview_size
+        } else {
+            cfg.thumb_size
+        },
+        job.orient,
+        &shared.accel,
+    )?;
+    let img = &img;
     if job.thumb {
         encode_and_write(
             shared,
@@ -667,15 +685,16 @@ fn derive_inner(shared: &Shared, job: &DerivedJob) -> Result<()> {
     Ok(())
 }
 
-/// Decode a file from disk for its derived images (stills, RAW previews and
-/// video frames), at least `min_long_side` when the source is that large.
-/// `orient.exif` is the stored EXIF orientation; HEIF ignores it.
-pub(crate) fn render_from_file(
-    path: &Path,
-    min_long_side: u32,
-    orient: Orient,
-    accel: &AccelState,
-) -> Result<Rgb> {
+/// A file's picture read again from disk: the still's bytes (a RAW's
+/// embedded JPEG) with how to orient them, or a video frame already turned.
+enum Reread {
+    Still(Vec<u8>, Format, Orient),
+    Frame(Rgb),
+}
+
+/// Read a file from disk again for its pictures. `orient.exif` is the
+/// stored EXIF orientation; formats that orient themselves (HEIF) ignore it.
+fn reread(path: &Path, min_long_side: u32, orient: Orient, accel: &AccelState) -> Result<Reread> {
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_lowercase())
@@ -684,9 +703,9 @@ pub(crate) fn render_from_file(
         .ok_or_else(|| Error::Unsupported(format!("{} is not a media file", path.display())))?;
     match media_type.kind {
         AssetKind::Audio => Err(Error::Unsupported("audio has no picture".into())),
-        AssetKind::Video => {
-            Ok(media::video::frame(path, min_long_side, accel)?.rotated_clockwise(orient.rotation))
-        }
+        AssetKind::Video => Ok(Reread::Frame(
+            media::video::frame(path, min_long_side, accel)?.rotated_clockwise(orient.rotation),
+        )),
         AssetKind::Image => {
             let size = std::fs::metadata(path)
                 .map_err(|e| Error::io_at(path, e))?
@@ -707,15 +726,46 @@ pub(crate) fn render_from_file(
             } else {
                 orient.exif
             };
-            media::decode_still(
-                &bytes,
+            Ok(Reread::Still(
+                bytes,
                 format,
-                min_long_side,
                 Orient {
                     exif,
                     rotation: orient.rotation,
                 },
-            )
+            ))
         }
+    }
+}
+
+/// Decode a file from disk as RGB (stills, RAW previews and video frames),
+/// at least `min_long_side` when the source is that large, oriented.
+pub(crate) fn render_from_file(
+    path: &Path,
+    min_long_side: u32,
+    orient: Orient,
+    accel: &AccelState,
+) -> Result<Rgb> {
+    match reread(path, min_long_side, orient, accel)? {
+        Reread::Still(bytes, format, orient) => {
+            media::decode_still(&bytes, format, min_long_side, orient)
+        }
+        Reread::Frame(frame) => Ok(frame),
+    }
+}
+
+/// Decode a file from disk for its WebP images, as [`render_from_file`]
+/// but keeping a JPEG in YUV.
+pub(crate) fn render_for_webp(
+    path: &Path,
+    min_long_side: u32,
+    orient: Orient,
+    accel: &AccelState,
+) -> Result<Pixels> {
+    match reread(path, min_long_side, orient, accel)? {
+        Reread::Still(bytes, format, orient) => {
+            media::decode_for_webp(&bytes, format, min_long_side, orient)
+        }
+        Reread::Frame(frame) => Ok(Pixels::Rgb(frame)),
     }
 }

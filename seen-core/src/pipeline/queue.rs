@@ -19,7 +19,7 @@ pub(crate) enum Job {
 struct State {
     ingest: VecDeque<FileJob>,
     /// Previews with their pixels already decoded (memory-bounded).
-    buffered: VecDeque<DerivedJob>,
+    parked: VecDeque<DerivedJob>,
     /// Derived work that re-reads its file.
     deferred: VecDeque<DerivedJob>,
     closed: bool,
@@ -31,24 +31,25 @@ pub(crate) struct Scheduler {
     has_work: Condvar,
     has_room: Condvar,
     ingest_capacity: usize,
-    buffer_capacity: usize,
-    buffers_in_use: AtomicUsize,
+    /// Bytes the pictures of parked previews may hold.
+    parking_budget: usize,
+    parked_bytes: AtomicUsize,
 }
 
 impl Scheduler {
-    pub(crate) fn new(ingest_capacity: usize, buffer_capacity: usize) -> Scheduler {
+    pub(crate) fn new(ingest_capacity: usize, parking_budget: usize) -> Scheduler {
         Scheduler {
             state: Mutex::new(State {
                 ingest: VecDeque::new(),
-                buffered: VecDeque::new(),
+                parked: VecDeque::new(),
                 deferred: VecDeque::new(),
                 closed: false,
             }),
             has_work: Condvar::new(),
             has_room: Condvar::new(),
             ingest_capacity: ingest_capacity.max(1),
-            buffer_capacity,
-            buffers_in_use: AtomicUsize::new(0),
+            parking_budget,
+            parked_bytes: AtomicUsize::new(0),
         }
     }
 
@@ -76,20 +77,18 @@ impl Scheduler {
     }
 
     /// Queue derived work (never blocks: its memory is bounded by
-    /// [`Scheduler::reserve_buffer`]). When closed, the job is dropped (its
-    /// buffer released, its unit ended).
+    /// [`Scheduler::reserve_parking`]). When closed, the job is dropped (its
+    /// parked picture released, its unit ended).
     pub(crate) fn push_derived(&self, job: DerivedJob) {
         let mut s = self.lock();
         if s.closed {
             drop(s);
-            if job.image.is_some() {
-                self.release_buffer();
-            }
+            self.release_parking(job.parked_bytes());
             job.tracker.end();
             return;
         }
-        if job.image.is_some() {
-            s.buffered.push_back(job);
+        if job.parked.is_some() {
+            s.parked.push_back(job);
         } else {
             s.deferred.push_back(job);
         }
@@ -97,19 +96,22 @@ impl Scheduler {
         self.has_work.notify_one();
     }
 
-    /// Reserve room for one decoded preview waiting in memory; `false` when
-    /// the buffer is full (the preview will be made later from the file).
-    pub(crate) fn reserve_buffer(&self) -> bool {
-        self.buffers_in_use
+    /// Reserve `bytes` for a decoded preview waiting in memory; `false`
+    /// when the budget has no room (the preview will be made later from
+    /// the file).
+    pub(crate) fn reserve_parking(&self, bytes: usize) -> bool {
+        self.parked_bytes
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < self.buffer_capacity).then_some(n + 1)
+                (n + bytes <= self.parking_budget).then_some(n + bytes)
             })
             .is_ok()
     }
 
-    /// Give back a reservation made with [`Scheduler::reserve_buffer`].
-    pub(crate) fn release_buffer(&self) {
-        self.buffers_in_use.fetch_sub(1, Ordering::AcqRel);
+    /// Give back `bytes` reserved with [`Scheduler::reserve_parking`].
+    pub(crate) fn release_parking(&self, bytes: usize) {
+        if bytes > 0 {
+            self.parked_bytes.fetch_sub(bytes, Ordering::AcqRel);
+        }
     }
 
     /// The next job, in priority order; `None` once closed.
@@ -124,7 +126,7 @@ impl Scheduler {
                 self.has_room.notify_one();
                 return Some(Job::Ingest(j));
             }
-            if let Some(j) = s.buffered.pop_front() {
+            if let Some(j) = s.parked.pop_front() {
                 return Some(Job::Derived(j));
             }
             if let Some(j) = s.deferred.pop_front() {
@@ -145,20 +147,18 @@ impl Scheduler {
         });
         let mut released = 0;
         let st = &mut *s;
-        for q in [&mut st.buffered, &mut st.deferred] {
+        for q in [&mut st.parked, &mut st.deferred] {
             q.retain(|j| {
                 let keep = !Arc::ptr_eq(&j.tracker, tracker);
                 if !keep {
                     dropped += 1;
-                    released += usize::from(j.image.is_some());
+                    released += j.parked_bytes();
                 }
                 keep
             });
         }
         drop(s);
-        for _ in 0..released {
-            self.release_buffer();
-        }
+        self.release_parking(released);
         for _ in 0..dropped {
             tracker.end();
         }
@@ -168,7 +168,7 @@ impl Scheduler {
     /// Queue depths: (ingest, previews waiting in memory, deferred derived work).
     pub(crate) fn depths(&self) -> (usize, usize, usize) {
         let s = self.lock();
-        (s.ingest.len(), s.buffered.len(), s.deferred.len())
+        (s.ingest.len(), s.parked.len(), s.deferred.len())
     }
 
     /// Stop handing out work; queued jobs are dropped.
@@ -177,13 +177,35 @@ impl Scheduler {
         s.closed = true;
         let st = &mut *s;
         let mut jobs: Vec<Arc<Tracker>> = st.ingest.drain(..).map(|j| j.tracker).collect();
-        jobs.extend(st.buffered.drain(..).map(|j| j.tracker));
-        jobs.extend(st.deferred.drain(..).map(|j| j.tracker));
+        let mut released = 0;
+        for j in st.parked.drain(..).chain(st.deferred.drain(..)) {
+            released += j.parked_bytes();
+            jobs.push(j.tracker);
+        }
         drop(s);
+        self.release_parking(released);
         for t in jobs {
             t.end();
         }
         self.has_work.notify_all();
         self.has_room.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Scheduler;
+
+    #[test]
+    fn parking_holds_to_its_byte_budget() {
+        let sched = Scheduler::new(1, 100);
+        assert!(sched.reserve_parking(60));
+        assert!(!sched.reserve_parking(50), "60 + 50 is over 100");
+        assert!(sched.reserve_parking(40), "60 + 40 fits exactly");
+        sched.release_parking(60);
+        assert!(sched.reserve_parking(50));
+        assert!(!sched.reserve_parking(11));
+        sched.release_parking(90);
+        assert!(sched.reserve_parking(100));
     }
 }
