@@ -167,10 +167,28 @@ fn peak_rss_mb(pid: u32) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// CPU seconds (user + system) a process has used so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): utime and
+    // stime are the 12th and 13th, in USER_HZ (100 a second on Linux).
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 struct IngestTimes {
     browsable: Duration,
     full: Duration,
     rss_mb: f64,
+    /// CPU seconds the server used from the request to the end.
+    cpu: f64,
 }
 
 /// Cold ingest of `dir` through the REST API; `n` files expected.
@@ -182,6 +200,7 @@ async fn seen_ingest(dir: &Path, n: u64, data: &Path) -> (IngestTimes, Server) {
         &[("SEEN_WATCH", "false")],
     );
     let c = reqwest::Client::new();
+    let cpu_before = cpu_seconds(server.pid());
     let start = Instant::now();
     let r = c
         .post(server.url("/paths"))
@@ -205,11 +224,13 @@ async fn seen_ingest(dir: &Path, n: u64, data: &Path) -> (IngestTimes, Server) {
     }
     let full = start.elapsed();
     let rss_mb = peak_rss_mb(server.pid());
+    let cpu = cpu_seconds(server.pid()) - cpu_before;
     (
         IngestTimes {
             browsable: browsable.unwrap_or(full),
             full,
             rss_mb,
+            cpu,
         },
         server,
     )
@@ -426,6 +447,12 @@ fn main() {
         } else {
             "no"
         }
+    );
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "| CPU used by seen during that ingest | {:.2} s, {:.0} % of {cores} cores | | |",
+        photo_times.cpu,
+        100.0 * photo_times.cpu / (full * cores as f64)
     );
     println!(
         "| {n_tiny} tiny JPEGs, cold | {tiny_rate:.0} files/s | ≥ 500 files/s | {} |",

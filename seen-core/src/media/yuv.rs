@@ -114,10 +114,22 @@ impl Yuv420 {
 /// Resize `plane` (optionally only the `crop` width × height of its top
 /// left, which may be fractional) to exactly `w` × `h`.
 fn resize_plane(plane: &Plane, crop: Option<(f64, f64)>, w: u32, h: u32) -> Result<Plane> {
+    resize_samples(&plane.data, plane.width, plane.height, crop, w, h)
+}
+
+/// [`resize_plane`] on borrowed samples, `width` × `height`.
+fn resize_samples(
+    data: &[u8],
+    width: u32,
+    height: u32,
+    crop: Option<(f64, f64)>,
+    w: u32,
+    h: u32,
+) -> Result<Plane> {
     use fast_image_resize::PixelType;
     use fast_image_resize::images::{Image, ImageRef};
     let (w, h) = (w.max(1), h.max(1));
-    let src = ImageRef::new(plane.width, plane.height, &plane.data, PixelType::U8)
+    let src = ImageRef::new(width, height, data, PixelType::U8)
         .map_err(|e| Error::Internal(format!("resize source: {e}")))?;
     let mut dst = Image::new(w, h, PixelType::U8);
     lanczos3(&src, &mut dst, crop)?;
@@ -205,11 +217,6 @@ fn to_yuv420(
             .get(offset..offset + pw * ph)
             .ok_or_else(|| Error::Internal("YUV buffer shorter than its planes".into()))?;
         offset += pw * ph;
-        let plane = Plane {
-            width: pw as u32,
-            height: ph as u32,
-            data: data.to_vec(),
-        };
         // The picture's own extent within the (padded) plane, in samples.
         let (sx, sy) = (
             subsamp.mcu_width() as f64 / 8.0,
@@ -225,7 +232,7 @@ fn to_yuv420(
         } else {
             (cw, ch, &CHROMA_RANGE)
         };
-        let mut out = resize_plane(&plane, Some((ex, ey)), tw, th)?;
+        let mut out = resize_samples(data, pw as u32, ph as u32, Some((ex, ey)), tw, th)?;
         for b in &mut out.data {
             *b = table[*b as usize];
         }
