@@ -38,6 +38,24 @@ pub fn jpeg_scale_for(width: usize, height: usize, min_long_side: u32) -> usize 
         .unwrap_or(8)
 }
 
+/// Most bytes a decoded picture may take: a header may claim any size, and
+/// what would not fit in memory is refused instead of tried (768 MiB is a
+/// 190-megapixel RGBA picture; JPEGs count at their decoding scale).
+pub(super) const MAX_DECODED_BYTES: u64 = 768 << 20;
+
+/// Refuse a `width` × `height` decode of `bytes_per_pixel` that would take
+/// more than [`MAX_DECODED_BYTES`].
+pub(super) fn check_decoded_size(width: usize, height: usize, bytes_per_pixel: f64) -> Result<()> {
+    let bytes = width as f64 * height as f64 * bytes_per_pixel;
+    if bytes > MAX_DECODED_BYTES as f64 {
+        return Err(Error::Media(format!(
+            "{width}x{height} pixels is too large to decode ({:.0} MiB)",
+            bytes / (1 << 20) as f64
+        )));
+    }
+    Ok(())
+}
+
 /// Run `f` with this thread's libjpeg-turbo decompressor.
 pub(super) fn with_decompressor<T>(
     f: impl FnOnce(&mut turbojpeg::Decompressor) -> Result<T>,
@@ -91,6 +109,7 @@ pub fn decode_jpeg(bytes: &[u8], min_long_side: u32) -> Result<Rgb> {
         d.set_scaling_factor(factor)
             .map_err(|e| Error::Media(format!("JPEG scaling: {e}")))?;
         let scaled = header.scaled(factor);
+        check_decoded_size(scaled.width, scaled.height, 3.0)?;
         let mut pixels = vec![0u8; scaled.width * scaled.height * 3];
         d.decompress(
             bytes,
@@ -130,10 +149,8 @@ pub fn decode_generic(bytes: &[u8], format: Format) -> Result<Rgb> {
         other => return Err(Error::Unsupported(format!("no decoder for {other:?}"))),
     };
     let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), fmt);
-    // A header may claim any size: refuse what would not fit in memory
-    // instead of trying (a 768 MiB budget is a 190-megapixel RGBA picture).
     let mut limits = image::Limits::default();
-    limits.max_alloc = Some(768 << 20);
+    limits.max_alloc = Some(MAX_DECODED_BYTES);
     reader.limits(limits);
     let img = reader
         .decode()

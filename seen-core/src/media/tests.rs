@@ -855,3 +855,24 @@ fn jpegs_go_to_webp_through_yuv_like_through_rgb() {
         Pixels::Rgb(_)
     ));
 }
+
+#[test]
+fn jpegs_claiming_huge_sizes_are_refused_before_allocating() {
+    let mut bytes = mk::jpeg(16, 16, 1, None);
+    let sof = bytes
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .expect("baseline SOF");
+    // Height and width follow the marker, length and precision.
+    bytes[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]); // 60000 x 60000
+    // At full scale that is 10 GB of RGB: refused by its size.
+    for result in [
+        decode_still(&bytes, Format::Jpeg, 60000, Orient::NONE).map(|_| ()),
+        decode_for_webp(&bytes, Format::Jpeg, 60000, Orient::NONE).map(|_| ()),
+    ] {
+        match result {
+            Err(Error::Media(m)) => assert!(m.contains("too large"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -8,7 +8,9 @@
 
 use turbojpeg::{Colorspace, Subsamp, raw};
 
-use super::pixels::{jpeg_scale_for, lanczos3, orient_packed, rotate_packed, with_decompressor};
+use super::pixels::{
+    check_decoded_size, jpeg_scale_for, lanczos3, orient_packed, rotate_packed, with_decompressor,
+};
 use crate::error::{Error, Result};
 
 /// One 8-bit plane, rows packed without padding.
@@ -168,6 +170,7 @@ pub fn decode_jpeg(bytes: &[u8], max_side: u32) -> Result<Yuv420> {
         d.set_scaling_factor(factor)
             .map_err(|e| Error::Media(format!("JPEG scaling: {e}")))?;
         let scaled = header.scaled(factor);
+        check_decoded_size(scaled.width, scaled.height, 1.5)?;
         let len = turbojpeg::yuv_pixels_len(scaled.width, 1, scaled.height, subsamp)
             .map_err(|e| Error::Media(format!("JPEG too large: {e}")))?;
         let mut buf = vec![0u8; len];
