@@ -56,6 +56,10 @@ pub struct Counters {
     pub thumbs_written: AtomicU64,
     /// Previews written.
     pub previews_written: AtomicU64,
+    /// Files decoded again from disk for derived images: JPEG previews that
+    /// found no room to wait in memory after the thumbnail's decode, and
+    /// images made on request.
+    pub derived_rereads: AtomicU64,
     /// Files that could only be partly read (error recorded).
     pub file_errors: AtomicU64,
     /// Rows the database could not take after retries (files not stored,
@@ -85,6 +89,7 @@ impl Default for Counters {
             audio_committed: AtomicU64::new(0),
             thumbs_written: AtomicU64::new(0),
             previews_written: AtomicU64::new(0),
+            derived_rereads: AtomicU64::new(0),
             file_errors: AtomicU64::new(0),
             db_failures: AtomicU64::new(0),
             files_removed: AtomicU64::new(0),
@@ -120,6 +125,8 @@ pub struct CountersSnapshot {
     pub thumbs_written: u64,
     /// See [`Counters::previews_written`].
     pub previews_written: u64,
+    /// See [`Counters::derived_rereads`].
+    pub derived_rereads: u64,
     /// See [`Counters::file_errors`].
     pub file_errors: u64,
     /// See [`Counters::db_failures`].
@@ -175,6 +182,7 @@ impl Counters {
             audio_committed: g(&self.audio_committed),
             thumbs_written: g(&self.thumbs_written),
             previews_written: g(&self.previews_written),
+            derived_rereads: g(&self.derived_rereads),
             file_errors: g(&self.file_errors),
             db_failures: g(&self.db_failures),
             files_removed: g(&self.files_removed),
@@ -199,6 +207,7 @@ impl Counters {
             &self.audio_committed,
             &self.thumbs_written,
             &self.previews_written,
+            &self.derived_rereads,
             &self.file_errors,
             &self.db_failures,
             &self.files_removed,
@@ -364,7 +373,7 @@ pub fn prometheus_text(report: &StatsReport, gpu: &crate::media::accel::GpuUsage
     };
     let registry = Registry::new();
     let c = &report.counters;
-    let counters: [(&str, &str, u64); 14] = [
+    let counters: [(&str, &str, u64); 15] = [
         (
             "seen_files_discovered_total",
             "Files found new or changed by scans and the watcher",
@@ -414,6 +423,11 @@ pub fn prometheus_text(report: &StatsReport, gpu: &crate::media::accel::GpuUsage
             "seen_previews_written_total",
             "Previews written",
             c.previews_written,
+        ),
+        (
+            "seen_derived_rereads_total",
+            "Files decoded again from disk for derived images",
+            c.derived_rereads,
         ),
         (
             "seen_file_errors_total",

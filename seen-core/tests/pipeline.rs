@@ -1028,3 +1028,51 @@ async fn refused_rows_cost_no_other_row(env: Env) {
     assert_eq!((again.files_processed, again.files_not_stored), (1, 0));
     assert_eq!(by_name(&env.lib, "refused.jpg").await.error, None);
 }
+
+/// A picture without shrink-on-load (PNG, HEIF, WebP...) is decoded whole
+/// whatever the size asked for: when its preview finds no room to wait in
+/// memory (64 MiB: about 28 of 1600 × 941, so 40 discovered at once
+/// overflow it), the preview is made at once from the thumbnail's decode,
+/// never by decoding the file again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn previews_decode_a_whole_picture_once() {
+    let env = open(false, false).await.unwrap();
+    for i in 0..40u32 {
+        let png = mk::image_file(1700, 1000, i, image::ImageFormat::Png);
+        write(&env.photos.join(format!("big{i:02}.png")), &png);
+    }
+    env.lib
+        .add_path(env.photos.to_str().unwrap())
+        .await
+        .unwrap();
+    let outcome = scan(&env).await;
+    assert_eq!(outcome.files_with_errors, 0, "{outcome:?}");
+    let assets = all_assets(&env.lib).await;
+    assert_eq!(assets.len(), 40);
+    for a in &assets {
+        assert_eq!(
+            webp_size(&env.lib.preview(a.id).await.unwrap()),
+            (1600, 941)
+        );
+        assert_eq!(
+            webp_size(&env.lib.thumbnail(a.id).await.unwrap()),
+            (256, 151)
+        );
+    }
+    let c = env.lib.counters();
+    assert_eq!((c.thumbs_written, c.previews_written), (40, 40));
+    assert_eq!(c.derived_rereads, 0, "a PNG was decoded twice");
+
+    // The counter does count: an image made on request reads its file again.
+    let sha = assets[0].sha256.clone().unwrap();
+    for shard in env.config.derived_dir().read_dir().unwrap().flatten() {
+        for f in shard.path().read_dir().into_iter().flatten().flatten() {
+            if f.file_name().to_string_lossy().starts_with(&sha) {
+                std::fs::remove_file(f.path()).unwrap();
+            }
+        }
+    }
+    let thumb = env.lib.thumbnail(assets[0].id).await.unwrap();
+    assert_eq!(webp_size(&thumb), (256, 151));
+    assert_eq!(env.lib.counters().derived_rereads, 1);
+}

@@ -726,6 +726,7 @@ impl Pipeline {
         let target = path.clone();
         let quality = cfg.webp_quality;
         tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
+            Counters::add(&shared.counters.derived_rereads, 1);
             let img = process::render_for_webp(&source, size, orient, &shared.accel)?;
             let webp = img.webp_within(
                 size,

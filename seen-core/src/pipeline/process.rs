@@ -266,16 +266,21 @@ fn make_derived(
         parked: None,
         tracker: tracker.clone(),
     };
-    // A video frame is expensive to find: grab it once and make both sizes.
+    // A video frame is expensive to find, and only JPEG decodes smaller
+    // for a smaller target (shrink-on-load): anything else is decoded whole
+    // whatever the size asked for.
+    let decodes_whole = !matches!(source, Source::Still(_, Format::Jpeg));
     let is_video = matches!(source, Source::Video(_));
     // Decode once at preview scale when there is memory to park the
-    // picture until a worker is free for the preview; otherwise only at
-    // thumbnail scale now, and the preview re-reads the file later. The
-    // reservation is for the largest (square) preview until the picture's
-    // size is known.
+    // picture until a worker is free for the preview. Otherwise a JPEG is
+    // decoded only at thumbnail scale now and read again for its preview
+    // later, and anything else makes both sizes now from its one decode.
+    // The reservation is for the largest (square) preview until the
+    // picture's size is known.
     let most = webp::planes_bytes(cfg.preview_size, cfg.preview_size);
     let parking = !preview_done && !is_video && shared.sched.reserve_parking(most);
-    if thumb_done && !parking && !is_video {
+    let preview_now = !preview_done && !parking && decodes_whole;
+    if thumb_done && !parking && !preview_now {
         return Made {
             thumb_state: derived_state::DONE,
             preview_state: derived_state::PENDING,
@@ -283,7 +288,7 @@ fn make_derived(
             error: None,
         };
     }
-    let target = if parking || is_video {
+    let target = if parking || preview_now {
         cfg.preview_size
     } else {
         cfg.thumb_size
@@ -323,7 +328,7 @@ fn make_derived(
     }
     let (preview_state, follow_up) = if preview_done {
         (derived_state::DONE, None)
-    } else if is_video {
+    } else if preview_now {
         match encode_and_write(
             shared,
             &img,
@@ -649,6 +654,7 @@ fn derive_inner(shared: &Shared, job: &DerivedJob, parked: Option<webp::Picture>
         Counters::add(&shared.counters.previews_written, 1);
         return Ok(());
     }
+    Counters::add(&shared.counters.derived_rereads, 1);
     let img = render_for_webp(
         &job.path,
         if job.preview {
