@@ -56,13 +56,19 @@ pub fn decode_still(bytes: &[u8], format: Format, max_side: u32, orient: Orient)
             )));
         }
     };
+    fitted_and_oriented(image, max_side, exif, orient.rotation)
+}
+
+/// Fit decoded pixels within `max_side` (never upscaled), then apply the
+/// EXIF orientation and the user's rotation on the small image.
+fn fitted_and_oriented(image: Rgb, max_side: u32, exif: u16, rotation: u16) -> Result<Rgb> {
     let (w, h) = fit_within(image.width, image.height, max_side);
     let image = if (w, h) == (image.width, image.height) {
         image
     } else {
         image.resized(w, h)?
     };
-    Ok(image.oriented(exif).rotated_clockwise(orient.rotation))
+    Ok(image.oriented(exif).rotated_clockwise(rotation))
 }
 
 /// The size (w, h) that fits `(w, h)` within `max` on its longest side,
@@ -119,18 +125,26 @@ impl Pixels {
 
 /// Decode a still for its WebP images: as [`decode_still`], except that a
 /// YCbCr or greyscale JPEG stays in YUV (no colour conversion either way,
-/// half the bytes to resize). Any JPEG the YUV path refuses or fails on
-/// goes the RGB way, which has the fallbacks and the error messages.
+/// half the bytes to resize). A JPEG the YUV path does not take (CMYK,
+/// RGB-coded, lossless, odd subsampling) decodes to RGB; one libjpeg-turbo
+/// fails on goes straight to the second-chance decoder, not through
+/// libjpeg-turbo again.
 pub fn decode_for_webp(
     bytes: &[u8],
     format: Format,
     max_side: u32,
     orient: Orient,
 ) -> Result<Pixels> {
-    if format == Format::Jpeg
-        && let Ok(img) = yuv::decode_jpeg(bytes, max_side)
-    {
-        return Ok(Pixels::Yuv(img.oriented(orient.exif, orient.rotation)));
+    if format == Format::Jpeg {
+        match yuv::decode_jpeg(bytes, max_side) {
+            Ok(img) => return Ok(Pixels::Yuv(img.oriented(orient.exif, orient.rotation))),
+            Err(Error::Unsupported(_)) => {}
+            Err(first) => {
+                let img = pixels::jpeg_second_chance(bytes, first)?;
+                return fitted_and_oriented(img, max_side, orient.exif, orient.rotation)
+                    .map(Pixels::Rgb);
+            }
+        }
     }
     decode_still(bytes, format, max_side, orient).map(Pixels::Rgb)
 }

@@ -72,44 +72,73 @@ pub(super) fn with_decompressor<T>(
     })
 }
 
-/// Resize `src` (or only its `crop` width × height from the top left,
-/// fractional allowed) into all of `dst` with a Lanczos3 filter (SIMD),
-/// using this thread's resizer.
-pub(super) fn lanczos3(
-    src: &fast_image_resize::images::ImageRef<'_>,
-    dst: &mut fast_image_resize::images::Image<'_>,
+/// Resize packed `pixel_type` samples, `width` × `height` (or only the
+/// `crop` width × height of their top left, fractional allowed), to
+/// exactly `w` × `h` with a Lanczos3 filter (SIMD), using this thread's
+/// resizer.
+pub(super) fn resize_packed(
+    data: &[u8],
+    (width, height): (u32, u32),
+    pixel_type: fast_image_resize::PixelType,
     crop: Option<(f64, f64)>,
-) -> Result<()> {
+    (w, h): (u32, u32),
+) -> Result<Vec<u8>> {
+    use fast_image_resize::images::{Image, ImageRef};
     use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions};
+    let src = ImageRef::new(width, height, data, pixel_type)
+        .map_err(|e| Error::Internal(format!("resize source: {e}")))?;
+    let mut dst = Image::new(w, h, pixel_type);
     let mut options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
-    if let Some((w, h)) = crop {
-        options = options.crop(0.0, 0.0, w, h);
+    if let Some((cw, ch)) = crop {
+        options = options.crop(0.0, 0.0, cw, ch);
     }
     RESIZER
-        .with(|r| r.borrow_mut().resize(src, dst, &options))
-        .map_err(|e| Error::Internal(format!("resize: {e}")))
+        .with(|r| r.borrow_mut().resize(&src, &mut dst, &options))
+        .map_err(|e| Error::Internal(format!("resize: {e}")))?;
+    Ok(dst.into_vec())
+}
+
+/// Read a JPEG's header and set `d` to the smallest DCT scale that keeps
+/// `min_long_side` pixels on the longest side (full scale for lossless
+/// JPEGs, which cannot scale), refusing a decode of `bytes_per_pixel` over
+/// [`MAX_DECODED_BYTES`] at that scale: the header and its size there.
+pub(super) fn scale_for_decoding(
+    d: &mut turbojpeg::Decompressor,
+    bytes: &[u8],
+    min_long_side: u32,
+    bytes_per_pixel: f64,
+) -> Result<(turbojpeg::DecompressHeader, turbojpeg::DecompressHeader)> {
+    let header = d
+        .read_header(bytes)
+        .map_err(|e| Error::Media(format!("not a readable JPEG: {e}")))?;
+    if header.width == 0 || header.height == 0 {
+        return Err(Error::Media("JPEG has no pixels".into()));
+    }
+    let n = if header.is_lossless {
+        8
+    } else {
+        jpeg_scale_for(header.width, header.height, min_long_side)
+    };
+    let factor = turbojpeg::ScalingFactor::new(n, 8);
+    d.set_scaling_factor(factor)
+        .map_err(|e| Error::Media(format!("JPEG scaling: {e}")))?;
+    let scaled = header.scaled(factor);
+    check_decoded_size(scaled.width, scaled.height, bytes_per_pixel)?;
+    Ok((header, scaled))
+}
+
+/// libjpeg-turbo refuses a few exotic files (some CMYK or 12-bit ones) and
+/// stops at damage the pure-Rust decoder reads past (a truncated file): it
+/// gets a second chance before `first`, libjpeg-turbo's error, is given.
+pub(super) fn jpeg_second_chance(bytes: &[u8], first: Error) -> Result<Rgb> {
+    decode_generic(bytes, Format::Jpeg).map_err(|_| first)
 }
 
 /// Decode a JPEG at the smallest DCT scale that keeps at least
 /// `min_long_side` pixels on its longest side (no EXIF orientation applied).
 pub fn decode_jpeg(bytes: &[u8], min_long_side: u32) -> Result<Rgb> {
-    let fast = with_decompressor(|d| -> Result<Rgb> {
-        let header = d
-            .read_header(bytes)
-            .map_err(|e| Error::Media(format!("not a readable JPEG: {e}")))?;
-        if header.width == 0 || header.height == 0 {
-            return Err(Error::Media("JPEG has no pixels".into()));
-        }
-        let n = if header.is_lossless {
-            8
-        } else {
-            jpeg_scale_for(header.width, header.height, min_long_side)
-        };
-        let factor = turbojpeg::ScalingFactor::new(n, 8);
-        d.set_scaling_factor(factor)
-            .map_err(|e| Error::Media(format!("JPEG scaling: {e}")))?;
-        let scaled = header.scaled(factor);
-        check_decoded_size(scaled.width, scaled.height, 3.0)?;
+    with_decompressor(|d| -> Result<Rgb> {
+        let (_, scaled) = scale_for_decoding(d, bytes, min_long_side, 3.0)?;
         let mut pixels = vec![0u8; scaled.width * scaled.height * 3];
         d.decompress(
             bytes,
@@ -127,13 +156,8 @@ pub fn decode_jpeg(bytes: &[u8], min_long_side: u32) -> Result<Rgb> {
             height: scaled.height as u32,
             data: pixels,
         })
-    });
-    match fast {
-        Ok(img) => Ok(img),
-        // libjpeg-turbo refuses a few exotic files (e.g. some CMYK/12-bit);
-        // the pure-Rust decoder gets a second chance before we give up.
-        Err(first) => decode_generic(bytes, Format::Jpeg).map_err(|_| first),
-    }
+    })
+    .or_else(|first| jpeg_second_chance(bytes, first))
 }
 
 /// Decode PNG, GIF (first frame), WebP, BMP or TIFF through the `image`
@@ -198,19 +222,21 @@ impl Rgb {
 
     /// Resize to exactly `w` × `h` with a Lanczos3 filter (SIMD).
     pub fn resized(&self, w: u32, h: u32) -> Result<Rgb> {
-        use fast_image_resize::PixelType;
-        use fast_image_resize::images::{Image, ImageRef};
         if (w, h) == (self.width, self.height) {
             return Ok(self.clone());
         }
-        let src = ImageRef::new(self.width, self.height, &self.data, PixelType::U8x3)
-            .map_err(|e| Error::Internal(format!("resize source: {e}")))?;
-        let mut dst = Image::new(w.max(1), h.max(1), PixelType::U8x3);
-        lanczos3(&src, &mut dst, None)?;
+        let (w, h) = (w.max(1), h.max(1));
+        let data = resize_packed(
+            &self.data,
+            (self.width, self.height),
+            fast_image_resize::PixelType::U8x3,
+            None,
+            (w, h),
+        )?;
         Ok(Rgb {
-            width: w.max(1),
-            height: h.max(1),
-            data: dst.into_vec(),
+            width: w,
+            height: h,
+            data,
         })
     }
 

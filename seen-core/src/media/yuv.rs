@@ -8,8 +8,10 @@
 
 use turbojpeg::{Colorspace, Subsamp, raw};
 
+use fast_image_resize::PixelType;
+
 use super::pixels::{
-    check_decoded_size, jpeg_scale_for, lanczos3, orient_packed, rotate_packed, with_decompressor,
+    orient_packed, resize_packed, rotate_packed, scale_for_decoding, with_decompressor,
 };
 use crate::error::{Error, Result};
 
@@ -96,9 +98,9 @@ impl Yuv420 {
         }
         let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
         Ok(Yuv420 {
-            y: resize_plane(&self.y, None, w, h)?,
-            u: resize_plane(&self.u, None, cw, ch)?,
-            v: resize_plane(&self.v, None, cw, ch)?,
+            y: resize_plane(&self.y, w, h)?,
+            u: resize_plane(&self.u, cw, ch)?,
+            v: resize_plane(&self.v, cw, ch)?,
         })
     }
 
@@ -113,32 +115,20 @@ impl Yuv420 {
     }
 }
 
-/// Resize `plane` (optionally only the `crop` width × height of its top
-/// left, which may be fractional) to exactly `w` × `h`.
-fn resize_plane(plane: &Plane, crop: Option<(f64, f64)>, w: u32, h: u32) -> Result<Plane> {
-    resize_samples(&plane.data, plane.width, plane.height, crop, w, h)
-}
-
-/// [`resize_plane`] on borrowed samples, `width` × `height`.
-fn resize_samples(
-    data: &[u8],
-    width: u32,
-    height: u32,
-    crop: Option<(f64, f64)>,
-    w: u32,
-    h: u32,
-) -> Result<Plane> {
-    use fast_image_resize::PixelType;
-    use fast_image_resize::images::{Image, ImageRef};
+/// Resize `plane` to exactly `w` × `h`.
+fn resize_plane(plane: &Plane, w: u32, h: u32) -> Result<Plane> {
     let (w, h) = (w.max(1), h.max(1));
-    let src = ImageRef::new(width, height, data, PixelType::U8)
-        .map_err(|e| Error::Internal(format!("resize source: {e}")))?;
-    let mut dst = Image::new(w, h, PixelType::U8);
-    lanczos3(&src, &mut dst, crop)?;
+    let data = resize_packed(
+        &plane.data,
+        (plane.width, plane.height),
+        PixelType::U8,
+        None,
+        (w, h),
+    )?;
     Ok(Plane {
         width: w,
         height: h,
-        data: dst.into_vec(),
+        data,
     })
 }
 
@@ -149,9 +139,7 @@ fn resize_samples(
 /// decodes them to RGB instead.
 pub fn decode_jpeg(bytes: &[u8], max_side: u32) -> Result<Yuv420> {
     let (buf, width, height, subsamp) = with_decompressor(|d| {
-        let header = d
-            .read_header(bytes)
-            .map_err(|e| Error::Media(format!("not a readable JPEG: {e}")))?;
+        let (header, scaled) = scale_for_decoding(d, bytes, max_side, 1.5)?;
         let subsamp = header.subsamp;
         let plain = matches!(header.colorspace, Colorspace::YCbCr | Colorspace::Gray)
             && !header.is_lossless
@@ -159,18 +147,12 @@ pub fn decode_jpeg(bytes: &[u8], max_side: u32) -> Result<Yuv420> {
                 subsamp,
                 Subsamp::None | Subsamp::Sub2x1 | Subsamp::Sub2x2 | Subsamp::Gray | Subsamp::Sub1x2
             );
-        if !plain || header.width == 0 || header.height == 0 {
+        if !plain {
             return Err(Error::Unsupported(format!(
                 "JPEG {:?} {:?} is not decoded to YUV",
                 header.colorspace, subsamp
             )));
         }
-        let n = jpeg_scale_for(header.width, header.height, max_side);
-        let factor = turbojpeg::ScalingFactor::new(n, 8);
-        d.set_scaling_factor(factor)
-            .map_err(|e| Error::Media(format!("JPEG scaling: {e}")))?;
-        let scaled = header.scaled(factor);
-        check_decoded_size(scaled.width, scaled.height, 1.5)?;
         let len = turbojpeg::yuv_pixels_len(scaled.width, 1, scaled.height, subsamp)
             .map_err(|e| Error::Media(format!("JPEG too large: {e}")))?;
         let mut buf = vec![0u8; len];
@@ -235,11 +217,22 @@ fn to_yuv420(
         } else {
             (cw, ch, &CHROMA_RANGE)
         };
-        let mut out = resize_samples(data, pw as u32, ph as u32, Some((ex, ey)), tw, th)?;
-        for b in &mut out.data {
+        let (tw, th) = (tw.max(1), th.max(1));
+        let mut samples = resize_packed(
+            data,
+            (pw as u32, ph as u32),
+            PixelType::U8,
+            Some((ex, ey)),
+            (tw, th),
+        )?;
+        for b in &mut samples {
             *b = table[*b as usize];
         }
-        planes.push(out);
+        planes.push(Plane {
+            width: tw,
+            height: th,
+            data: samples,
+        });
     }
     if components == 1 {
         let grey = Plane {
